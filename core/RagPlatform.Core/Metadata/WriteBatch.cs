@@ -120,5 +120,9 @@ public enum OperationKind
     Access,
 }
 
-/// <summary>An index write that was started and not finished: the journal that makes crashes repairable.</summary>
-public sealed record PendingOperation(long Id, Guid DocumentId, OperationKind Kind, int Version, int Step);
+/// <summary>
+/// An index write that was started and not finished: the journal that makes crashes repairable.
+/// <paramref name="ActiveVersion"/> and <paramref name="Acl"/> are the document's current ones, which
+/// recovery needs to roll the indexes back or forward.
+/// </summary>
+public sealed record PendingOperation(long Id, Guid DocumentId, OperationKind Kind, int Version, int Step, int ActiveVersion = 0, string Acl = "");

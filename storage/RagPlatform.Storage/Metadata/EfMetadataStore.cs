@@ -312,8 +312,14 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
     public async Task<IReadOnlyList<PendingOperation>> ListPendingOperationsAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var ops = await db.IndexOperations.AsNoTracking().OrderBy(o => o.Id).ToListAsync(cancellationToken);
-        return ops.ConvertAll(o => new PendingOperation(o.Id, o.DocumentId, o.Kind, o.Version, o.Step));
+        var ops = await (
+            from o in db.IndexOperations.AsNoTracking()
+            join d in db.Documents.AsNoTracking() on o.DocumentId equals d.Id into docs
+            from d in docs.DefaultIfEmpty()
+            orderby o.Id
+            select new { o, ActiveVersion = d == null ? 0 : d.ActiveVersion, Acl = d == null ? string.Empty : d.Acl })
+            .ToListAsync(cancellationToken);
+        return ops.ConvertAll(r => new PendingOperation(r.o.Id, r.o.DocumentId, r.o.Kind, r.o.Version, r.o.Step, r.ActiveVersion, r.Acl));
     }
 
     public async Task AbandonStagedVersionAsync(PendingOperation operation, CancellationToken cancellationToken)

@@ -256,6 +256,7 @@ public abstract class MetadataStoreConformanceTests : IAsyncLifetime
         await Store.StageAsync(Batch(Version(header, 2, "lose")), Ct);
 
         var op = Assert.Single(await Store.ListPendingOperationsAsync(Ct));
+        Assert.Equal((2, 0, 1, "public"), (op.Version, op.Step, op.ActiveVersion, op.Acl));
         await Store.AbandonStagedVersionAsync(op, Ct);
 
         var doc = (await Store.FindDocumentAsync(source.Id, "/g.txt", Ct))!;
