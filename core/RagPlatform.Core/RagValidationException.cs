@@ -55,3 +55,39 @@ public sealed class RagNotFoundException : Exception
     {
     }
 }
+
+/// <summary>The request is valid but the platform cannot serve it as configured (for example, vector search with no embedding model).</summary>
+public sealed class RagPreconditionException : Exception
+{
+    public RagPreconditionException()
+    {
+    }
+
+    public RagPreconditionException(string message)
+        : base(message)
+    {
+    }
+
+    public RagPreconditionException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A request too large to serve (the API maps it to <c>ResourceExhausted</c>).</summary>
+public sealed class RagTooLargeException : Exception
+{
+    public RagTooLargeException()
+    {
+    }
+
+    public RagTooLargeException(string message)
+        : base(message)
+    {
+    }
+
+    public RagTooLargeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

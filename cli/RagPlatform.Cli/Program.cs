@@ -1,0 +1,3 @@
+using RagPlatform.Cli;
+
+return await RagCli.Create().Parse(args).InvokeAsync();

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using RagPlatform.Cli.Commands;
+
+namespace RagPlatform.Cli;
+
+/// <summary>The <c>rag</c> command tree.</summary>
+internal static class RagCli
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("RagPlatform: ingest documents into hybrid indexes and retrieve permission-aware chunks with citations.");
+        root.Subcommands.Add(IngestCommand.Create());
+        return root;
+    }
+}

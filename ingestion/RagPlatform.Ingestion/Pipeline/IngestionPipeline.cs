@@ -1,0 +1,714 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RagPlatform.Core.Configuration;
+using RagPlatform.Core.Documents;
+using RagPlatform.Core.Indexing;
+using RagPlatform.Core.Inference;
+using RagPlatform.Core.Metadata;
+using RagPlatform.Core.Security;
+using RagPlatform.Inference;
+using RagPlatform.Ingestion.Chunking;
+using RagPlatform.Ingestion.Parsing;
+
+namespace RagPlatform.Ingestion.Pipeline;
+
+/// <summary>
+/// The write path: decides per item whether anything changed (cheap marker, then content hash),
+/// parses, chunks, embeds (reusing cached embeddings) and commits each document version to every
+/// store through <see cref="DocumentCommitter"/>. Three stages run concurrently: preparation
+/// (parallel over the cores), embedding (batched across documents) and commit (batched).
+/// Bad input never stops a run: each failure is recorded on its document and reported.
+/// </summary>
+public sealed class IngestionPipeline(
+    IMetadataStore metadata,
+    DocumentCommitter committer,
+    IVectorIndex vectors,
+    DocumentParser parser,
+    InferenceModels models,
+    IOptions<RagOptions> options,
+    TimeProvider time,
+    ILogger<IngestionPipeline> logger)
+{
+    /// <summary>Bump when parsing or normalisation changes, so that documents are reprocessed.</summary>
+    internal const string ProcessingVersion = "p1";
+
+    // Chunks gathered before one embedding-cache lookup and one model call sequence.
+    private const int EmbeddingGroupChunks = 256;
+
+    // A commit also closes when its chunks reach this many, to bound memory for huge documents.
+    private const int CommitBatchChunks = 8192;
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+
+    public async Task<IngestionResult> RunAsync(IngestionRequest request, IProgress<IngestionProgress>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await committer.RecoverAsync(cancellationToken);
+
+        var source = request.Source;
+        var runId = await metadata.StartRunAsync(source.Tenant, source.Id, request.Trigger, time.GetUtcNow(), cancellationToken);
+        var run = new RunState(request, BuildContext(request));
+        try
+        {
+            var snapshots = (await metadata.ListDocumentsAsync(source.Id, cancellationToken))
+                .ToDictionary(s => s.ExternalKey, StringComparer.Ordinal);
+            var items = request.Items.DistinctBy(i => i.ExternalKey, StringComparer.Ordinal).ToList();
+            run.Total = items.Count;
+
+            var prepared = Channel.CreateBounded<PreparedDocument>(new BoundedChannelOptions(64) { SingleReader = true });
+            var embedded = Channel.CreateBounded<PreparedDocument>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var ct = linked.Token;
+
+            var prepare = PrepareAllAsync(items, snapshots, run, prepared.Writer, ct);
+            var embed = EmbedAllAsync(prepared.Reader, embedded.Writer, run, ct);
+            var commit = CommitAllAsync(embedded.Reader, run, progress, ct);
+            try
+            {
+                await Task.WhenAll(prepare, embed, commit);
+            }
+            catch
+            {
+                await linked.CancelAsync();
+                throw;
+            }
+
+            await DeleteMissingAsync(request, snapshots, items, run, cancellationToken);
+
+            var result = run.ToResult(runId, clock.Elapsed);
+            await metadata.FinishRunAsync(runId, new RunSummary
+            {
+                Added = result.Added,
+                Updated = result.Updated,
+                Unchanged = result.Unchanged,
+                Deleted = result.Deleted,
+                Failed = result.Failed,
+                Chunks = result.Chunks,
+                FinishedAt = time.GetUtcNow(),
+                Status = result.Failed > 0 && result.Succeeded == 0 ? "failed" : "succeeded",
+                Failures = result.Failures.Select(f => new RunFailure(f.ExternalKey, f.Kind, f.Reason)).ToList(),
+            }, CancellationToken.None);
+            logger.LogInformation(
+                "Ingested source {Source}: {Added} added, {Updated} updated, {Unchanged} unchanged, {Deleted} deleted, {Failed} failed, {Chunks} chunks in {ElapsedMs} ms",
+                source.Name, result.Added, result.Updated, result.Unchanged, result.Deleted, result.Failed, result.Chunks, (long)result.Elapsed.TotalMilliseconds);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            var partial = run.ToResult(runId, clock.Elapsed);
+            await metadata.FinishRunAsync(runId, new RunSummary
+            {
+                Added = partial.Added,
+                Updated = partial.Updated,
+                Unchanged = partial.Unchanged,
+                Deleted = partial.Deleted,
+                Failed = partial.Failed,
+                Chunks = partial.Chunks,
+                FinishedAt = time.GetUtcNow(),
+                Status = ex is OperationCanceledException ? "cancelled" : "failed",
+                Error = ex.Message,
+                Failures = partial.Failures.Select(f => new RunFailure(f.ExternalKey, f.Kind, f.Reason)).ToList(),
+            }, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private RunContext BuildContext(IngestionRequest request)
+    {
+        var opts = options.Value;
+        var chunking = request.Chunking ?? new ChunkingOptions
+        {
+            MaxTokens = request.Source.ChunkTokens ?? opts.Chunking.MaxTokens,
+            OverlapTokens = request.Source.OverlapTokens ?? opts.Chunking.OverlapTokens,
+        };
+        var embedder = models.Embedder;
+        string? modelId = null;
+        if (embedder is not null)
+        {
+            modelId = embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId
+                ?? throw new InvalidOperationException("The embedding generator does not name its model; the embedding cache needs a model id.");
+        }
+
+        var tokens = models.TokenCounter;
+        var fingerprint = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ProcessingVersion};chunks={chunking.MaxTokens}/{chunking.OverlapTokens};tok={tokens.Name};emb={modelId ?? "none"}");
+        return new RunContext(new StructuredChunker(tokens), chunking, embedder, modelId, fingerprint, opts.Limits.MaxFileBytes, opts.Limits.CommitBatchSize, embedder is null ? models.Status : null);
+    }
+
+    private async Task PrepareAllAsync(List<IngestItem> items, Dictionary<string, DocumentSnapshot> snapshots, RunState run, ChannelWriter<PreparedDocument> writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Parallel.ForEachAsync(
+                items,
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = cancellationToken },
+                async (item, ct) =>
+                {
+                    snapshots.TryGetValue(item.ExternalKey, out var snapshot);
+                    var prepared = await PrepareAsync(item, snapshot, run, ct);
+                    await writer.WriteAsync(prepared, ct);
+                });
+            writer.Complete();
+        }
+        catch (Exception ex)
+        {
+            writer.Complete(ex);
+            throw;
+        }
+    }
+
+    private async Task<PreparedDocument> PrepareAsync(IngestItem item, DocumentSnapshot? snapshot, RunState run, CancellationToken cancellationToken)
+    {
+        var context = run.Context;
+        var acl = item.Acl ?? run.Request.DefaultAcl;
+        var aclText = acl.ToString();
+        var fingerprint = context.Fingerprint + ";hdr=" + HeaderHash(item);
+        var live = snapshot is { State: not DocumentState.Deleted, ActiveVersion: > 0 };
+        var force = run.Request.Force;
+        var header = Header(run.Request.Source, item, snapshot, aclText, title: item.Title ?? snapshot?.Title ?? FallbackTitle(item));
+
+        if (item.ListingFailure is { } listingFailure)
+        {
+            return Failed(header, listingFailure.Kind, listingFailure.Message, null);
+        }
+
+        // 1. The cheap marker: same stamp and same settings means the bytes need not be read.
+        var stampSame = snapshot?.SourceStamp is { } stamp && item.SourceStamp is not null && string.Equals(stamp, item.SourceStamp, StringComparison.Ordinal);
+        if (!force && stampSame && live && snapshot!.State == DocumentState.Indexed && snapshot.PipelineFingerprint == fingerprint)
+        {
+            return snapshot.Acl == aclText
+                ? new UnchangedDocument(item.ExternalKey, snapshot.Id, null)
+                : new AccessOnlyChange(item.ExternalKey, new AccessChange(snapshot.Id, aclText, item.SourceStamp, item.ChangedAt));
+        }
+
+        if (!force && stampSame && snapshot is { State: DocumentState.Failed } && !snapshot.FailureKind.IsTransient() && snapshot.FailedContentHash is not null)
+        {
+            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", snapshot.FailedContentHash, persist: false);
+        }
+
+        // 2. Read, within the size limit.
+        if (item.Size is { } size && size > context.MaxBytes)
+        {
+            return Failed(header, FailureKind.TooLarge, TooLarge(size, context.MaxBytes), null);
+        }
+
+        ReadOnlyMemory<byte> bytes;
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            bytes = await item.ReadAsync(cancellationToken);
+        }
+        catch (DocumentRejectedException ex)
+        {
+            return Failed(header, ex.Kind, ex.Message, null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Failed(header, FailureKind.Unreadable, $"could not be read: {ex.Message}", null);
+        }
+        finally
+        {
+            run.AddTime("read", sw.Elapsed);
+        }
+
+        if (bytes.Length > context.MaxBytes)
+        {
+            return Failed(header, FailureKind.TooLarge, TooLarge(bytes.Length, context.MaxBytes), null);
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
+
+        // 3. Same bytes: unchanged, or an ACL-only change, or a known permanent failure.
+        if (!force && live && snapshot!.ContentHash == hash && snapshot.PipelineFingerprint == fingerprint)
+        {
+            if (snapshot.Acl != aclText)
+            {
+                return new AccessOnlyChange(item.ExternalKey, new AccessChange(snapshot.Id, aclText, item.SourceStamp, item.ChangedAt));
+            }
+
+            if (snapshot.State == DocumentState.Indexed)
+            {
+                return new UnchangedDocument(item.ExternalKey, snapshot.Id, stampSame ? null : item.SourceStamp);
+            }
+        }
+
+        if (!force && snapshot is { State: DocumentState.Failed } && snapshot.FailedContentHash == hash && !snapshot.FailureKind.IsTransient())
+        {
+            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", hash, persist: !stampSame);
+        }
+
+        // 4. Parse and chunk.
+        ParsedDocument parsed;
+        sw.Restart();
+        try
+        {
+            parsed = parser.Parse(bytes, item.FileName ?? item.ExternalKey, item.ContentType);
+        }
+        catch (DocumentRejectedException ex)
+        {
+            return Failed(header, ex.Kind, ex.Message, hash);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Parser failed on {Document}", item.ExternalKey);
+            return Failed(header, FailureKind.Internal, $"the parser failed unexpectedly ({ex.GetType().Name}: {ex.Message}); please report this file", hash);
+        }
+        finally
+        {
+            run.AddTime("parse", sw.Elapsed);
+        }
+
+        sw.Restart();
+        IReadOnlyList<TextChunk> chunks;
+        try
+        {
+            chunks = context.Chunker.Chunk(parsed, context.Chunking);
+        }
+        finally
+        {
+            run.AddTime("chunk", sw.Elapsed);
+        }
+
+        if (chunks.Count == 0)
+        {
+            return Failed(header, FailureKind.Empty, "no text to index after parsing", hash);
+        }
+
+        var title = item.Title ?? (string.IsNullOrWhiteSpace(parsed.Title) ? FallbackTitle(item) : parsed.Title);
+        var metadataJson = MergeMetadata(parsed.Metadata, item.Metadata);
+        header = header with { Title = title, MetadataJson = metadataJson };
+        var version = (snapshot?.LatestVersion ?? 0) + 1;
+        var newVersion = new NewVersion
+        {
+            Document = header,
+            Version = version,
+            ContentHash = hash,
+            PipelineFingerprint = fingerprint,
+            Format = parsed.Format,
+            Text = parsed.Text,
+            PageCount = parsed.PageCount,
+            Chunks = chunks.Select(c => new ChunkRecord
+            {
+                ChunkId = ChunkIds.Create(header.Id, version, c.Ordinal),
+                Ordinal = c.Ordinal,
+                Text = c.Text,
+                Start = c.Start,
+                End = c.End,
+                PageStart = c.PageStart,
+                PageEnd = c.PageEnd,
+                HeadingPath = c.HeadingPath,
+                TokenCount = c.TokenCount,
+                ContentHash = c.ContentHash,
+            }).ToList(),
+        };
+        var metadataDict = ParseMetadata(metadataJson);
+        var aclStrings = acl.ToStrings();
+        var indexed = newVersion.Chunks.Select(c => new IndexedChunk
+        {
+            ChunkId = c.ChunkId,
+            DocumentId = header.Id,
+            Version = version,
+            Tenant = header.Tenant,
+            SourceId = header.SourceId,
+            Acl = aclStrings,
+            Title = title,
+            Text = c.Text,
+            Metadata = metadataDict,
+            ChangedAt = header.ChangedAt,
+        }).ToArray();
+        return new VersionedDocument(item.ExternalKey, newVersion, indexed, IsNew: !live);
+    }
+
+    private async Task EmbedAllAsync(ChannelReader<PreparedDocument> reader, ChannelWriter<PreparedDocument> writer, RunState run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var group = new List<VersionedDocument>();
+            var groupChunks = 0;
+            await foreach (var doc in reader.ReadAllAsync(cancellationToken))
+            {
+                if (doc is not VersionedDocument versioned || run.Context.Embedder is null)
+                {
+                    await writer.WriteAsync(doc, cancellationToken);
+                    continue;
+                }
+
+                group.Add(versioned);
+                groupChunks += versioned.Chunks.Length;
+                if (groupChunks >= EmbeddingGroupChunks)
+                {
+                    await EmbedGroupAsync(group, writer, run, cancellationToken);
+                    group.Clear();
+                    groupChunks = 0;
+                }
+            }
+
+            if (group.Count > 0)
+            {
+                await EmbedGroupAsync(group, writer, run, cancellationToken);
+            }
+
+            writer.Complete();
+        }
+        catch (Exception ex)
+        {
+            writer.Complete(ex);
+            throw;
+        }
+    }
+
+    private async Task EmbedGroupAsync(List<VersionedDocument> group, ChannelWriter<PreparedDocument> writer, RunState run, CancellationToken cancellationToken)
+    {
+        var context = run.Context;
+        var sw = Stopwatch.StartNew();
+        var textsByHash = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var doc in group)
+        {
+            foreach (var chunk in doc.Version.Chunks)
+            {
+                textsByHash.TryAdd(chunk.ContentHash, chunk.Text);
+            }
+        }
+
+        var vectorsByHash = new Dictionary<string, float[]>(await metadata.GetCachedEmbeddingsAsync(context.ModelId!, textsByHash.Keys, cancellationToken), StringComparer.Ordinal);
+        var missing = textsByHash.Where(kv => !vectorsByHash.ContainsKey(kv.Key)).ToList();
+        GeneratedEmbeddings<Embedding<float>>? generated = null;
+        if (missing.Count > 0)
+        {
+            try
+            {
+                generated = await context.Embedder!.GenerateAsync(missing.Select(m => m.Value), options: null, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The model or its endpoint failed: these documents fail (transiently when it is the network), the run goes on.
+                run.AddTime("embed", sw.Elapsed);
+                var kind = ex is HttpRequestException or TimeoutException or OperationCanceledException ? FailureKind.Unavailable : FailureKind.Internal;
+                foreach (var doc in group)
+                {
+                    await writer.WriteAsync(Failed(doc.Version.Document, kind, $"embedding failed: {ex.Message}", doc.Version.ContentHash), cancellationToken);
+                }
+
+                return;
+            }
+
+            if (generated.Count != missing.Count)
+            {
+                throw new InvalidOperationException($"The embedding model {context.ModelId} returned {generated.Count} embeddings for {missing.Count} texts.");
+            }
+
+            var dims = generated[0].Vector.Length;
+            if (vectors.Dimensions is { } held && held != dims)
+            {
+                // Mixing two models' vectors would make vector search meaningless: stop the run.
+                throw new InvalidOperationException(
+                    $"The vector index holds {held}-dimensional vectors but the embedding model {context.ModelId} produces {dims}: the model changed. " +
+                    "Ingest into a fresh data directory (--data) or remove the old vector index.");
+            }
+
+            for (var i = 0; i < missing.Count; i++)
+            {
+                vectorsByHash[missing[i].Key] = generated[i].Vector.ToArray();
+            }
+        }
+
+        run.AddTime("embed", sw.Elapsed);
+        run.AddEmbedded(missing.Count, textsByHash.Count - missing.Count);
+        var newHashes = missing.Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var doc in group)
+        {
+            for (var i = 0; i < doc.Chunks.Length; i++)
+            {
+                var hash = doc.Version.Chunks[i].ContentHash;
+                doc.Chunks[i] = doc.Chunks[i] with { Embedding = vectorsByHash[hash] };
+                if (newHashes.Remove(hash))
+                {
+                    doc.NewEmbeddings.Add(new CachedEmbedding(context.ModelId!, hash, vectorsByHash[hash]));
+                }
+            }
+
+            await writer.WriteAsync(doc, cancellationToken);
+        }
+    }
+
+    private async Task CommitAllAsync(ChannelReader<PreparedDocument> reader, RunState run, IProgress<IngestionProgress>? progress, CancellationToken cancellationToken)
+    {
+        var batch = new WriteBatch();
+        var upserts = new List<IndexedChunk>();
+        var failures = new List<DocumentFailureRecord>();
+        var stamps = new List<(Guid, string)>();
+        var pendingCounts = new PendingCounts();
+
+        await foreach (var doc in reader.ReadAllAsync(cancellationToken))
+        {
+            switch (doc)
+            {
+                case UnchangedDocument unchanged:
+                    run.Count(unchanged: 1);
+                    if (unchanged.NewStamp is { } stamp)
+                    {
+                        stamps.Add((unchanged.DocumentId, stamp));
+                    }
+
+                    break;
+                case AccessOnlyChange access:
+                    batch.AccessChanges.Add(access.Change);
+                    pendingCounts.Updated++;
+                    break;
+                case VersionedDocument versioned:
+                    batch.Versions.Add(versioned.Version);
+                    batch.Embeddings.AddRange(versioned.NewEmbeddings);
+                    upserts.AddRange(versioned.Chunks);
+                    if (versioned.IsNew)
+                    {
+                        pendingCounts.Added++;
+                    }
+                    else
+                    {
+                        pendingCounts.Updated++;
+                    }
+
+                    pendingCounts.Chunks += versioned.Chunks.Length;
+                    break;
+                case FailedDocument failed:
+                    run.Fail(failed.ExternalKey, failed.Failure.Kind, failed.Failure.Reason);
+                    if (failed.Persist)
+                    {
+                        failures.Add(failed.Failure);
+                    }
+
+                    break;
+            }
+
+            run.Done++;
+            progress?.Report(new IngestionProgress(run.Done, run.Total, doc.ExternalKey));
+            if (batch.Versions.Count + batch.AccessChanges.Count >= run.Context.CommitBatchSize || upserts.Count >= CommitBatchChunks)
+            {
+                await FlushAsync(batch, upserts, failures, stamps, pendingCounts, run, cancellationToken);
+                batch = new WriteBatch();
+                upserts = [];
+                pendingCounts = new PendingCounts();
+            }
+        }
+
+        await FlushAsync(batch, upserts, failures, stamps, pendingCounts, run, cancellationToken);
+    }
+
+    private async Task FlushAsync(WriteBatch batch, List<IndexedChunk> upserts, List<DocumentFailureRecord> failures, List<(Guid, string)> stamps, PendingCounts counts, RunState run, CancellationToken cancellationToken)
+    {
+        var sw = Stopwatch.StartNew();
+        await committer.CommitAsync(batch, upserts, cancellationToken);
+        run.Count(added: counts.Added, updated: counts.Updated, chunks: counts.Chunks);
+        await metadata.RecordFailuresAsync(failures.ToList(), CancellationToken.None);
+        failures.Clear();
+        await metadata.UpdateSourceStampsAsync(stamps.ToList(), CancellationToken.None);
+        stamps.Clear();
+        run.AddTime("commit", sw.Elapsed);
+    }
+
+    private async Task DeleteMissingAsync(IngestionRequest request, Dictionary<string, DocumentSnapshot> snapshots, List<IngestItem> items, RunState run, CancellationToken cancellationToken)
+    {
+        var seen = items.Select(i => i.ExternalKey).ToHashSet(StringComparer.Ordinal);
+        var explicitKeys = request.Deletions.ToHashSet(StringComparer.Ordinal);
+        var doomed = snapshots.Values
+            .Where(s => s.State != DocumentState.Deleted)
+            .Where(s => explicitKeys.Contains(s.ExternalKey) || (request.DeletionScope is { } scope && !seen.Contains(s.ExternalKey) && scope(s.ExternalKey)))
+            .ToList();
+        if (doomed.Count == 0)
+        {
+            return;
+        }
+
+        var sw = Stopwatch.StartNew();
+        foreach (var slice in doomed.Chunk(run.Context.CommitBatchSize))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = new WriteBatch();
+            batch.Deletions.AddRange(slice.Select(s => s.Id));
+            await committer.CommitAsync(batch, [], cancellationToken);
+            run.Count(deleted: slice.Length);
+        }
+
+        run.AddTime("commit", sw.Elapsed);
+    }
+
+    private async Task<string> FailureReasonAsync(DocumentSnapshot snapshot, RunState run)
+    {
+        var details = await metadata.GetDocumentAsync(run.Request.Source.Tenant, snapshot.Id, CancellationToken.None);
+        return details?.FailureReason ?? snapshot.FailureKind.ToWireName();
+    }
+
+    private static FailedDocument Failed(DocumentHeader header, FailureKind kind, string reason, string? hash, bool persist = true)
+        => new(header.ExternalKey, new DocumentFailureRecord(header, kind, reason, hash), persist);
+
+    private static DocumentHeader Header(SourceInfo source, IngestItem item, DocumentSnapshot? snapshot, string acl, string title) => new()
+    {
+        Id = snapshot?.Id ?? Guid.CreateVersion7(),
+        Tenant = source.Tenant,
+        SourceId = source.Id,
+        ExternalKey = item.ExternalKey,
+        Title = title,
+        Uri = item.Uri,
+        Acl = acl,
+        ChangedAt = item.ChangedAt,
+        SourceStamp = item.SourceStamp,
+        ContentType = item.ContentType,
+        SizeBytes = item.Size,
+    };
+
+    private static string FallbackTitle(IngestItem item)
+    {
+        var name = item.FileName ?? item.ExternalKey;
+        var file = Path.GetFileNameWithoutExtension(name);
+        return string.IsNullOrWhiteSpace(file) ? name : file;
+    }
+
+    private static string TooLarge(long size, long max)
+        => FormattableString.Invariant($"is {size / 1048576.0:0.0} MB, over the {max / 1048576.0:0.#} MB limit; raise Rag:Limits:MaxFileBytes or split the file");
+
+    /// <summary>A caller-given title, URI or metadata changes the document like new content does.</summary>
+    private static string HeaderHash(IngestItem item)
+    {
+        if (item.Title is null && item.Metadata is null)
+        {
+            return "-";
+        }
+
+        var text = new StringBuilder().Append(item.Title).Append('\u001F').Append(item.Uri);
+        foreach (var kv in (item.Metadata ?? new Dictionary<string, string>()).OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            text.Append('\u001F').Append(kv.Key).Append('=').Append(kv.Value);
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
+    }
+
+    private static string MergeMetadata(IReadOnlyDictionary<string, string> parsed, IReadOnlyDictionary<string, string>? given)
+    {
+        var merged = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in parsed)
+        {
+            merged[kv.Key] = kv.Value;
+        }
+
+        if (given is not null)
+        {
+            foreach (var kv in given)
+            {
+                merged[kv.Key] = kv.Value;
+            }
+        }
+
+        return JsonSerializer.Serialize(merged, JsonOptions);
+    }
+
+    private static Dictionary<string, string> ParseMetadata(string json)
+        => JsonSerializer.Deserialize<Dictionary<string, string>>(json, JsonOptions) ?? new Dictionary<string, string>(StringComparer.Ordinal);
+
+    private sealed record RunContext(
+        StructuredChunker Chunker,
+        ChunkingOptions Chunking,
+        IEmbeddingGenerator<string, Embedding<float>>? Embedder,
+        string? ModelId,
+        string Fingerprint,
+        long MaxBytes,
+        int CommitBatchSize,
+        string? KeywordOnlyReason);
+
+    private sealed class PendingCounts
+    {
+        public int Added { get; set; }
+
+        public int Updated { get; set; }
+
+        public int Chunks { get; set; }
+    }
+
+    /// <summary>Counters of a run, shared by the stages.</summary>
+    private sealed class RunState(IngestionRequest request, RunContext context)
+    {
+        private readonly Lock _gate = new();
+        private readonly List<IngestionFailure> _failures = [];
+        private readonly Dictionary<string, TimeSpan> _times = new(StringComparer.Ordinal);
+        private int _added;
+        private int _updated;
+        private int _unchanged;
+        private int _deleted;
+        private int _chunks;
+        private int _embedded;
+        private int _cached;
+
+        public IngestionRequest Request => request;
+
+        public RunContext Context => context;
+
+        public int Total { get; set; }
+
+        public int Done { get; set; }
+
+        public void Count(int added = 0, int updated = 0, int unchanged = 0, int deleted = 0, int chunks = 0)
+        {
+            lock (_gate)
+            {
+                _added += added;
+                _updated += updated;
+                _unchanged += unchanged;
+                _deleted += deleted;
+                _chunks += chunks;
+            }
+        }
+
+        public void Fail(string key, FailureKind kind, string reason)
+        {
+            lock (_gate)
+            {
+                _failures.Add(new IngestionFailure(key, kind, reason));
+            }
+        }
+
+        public void AddEmbedded(int embedded, int cached)
+        {
+            lock (_gate)
+            {
+                _embedded += embedded;
+                _cached += cached;
+            }
+        }
+
+        public void AddTime(string stage, TimeSpan elapsed)
+        {
+            lock (_gate)
+            {
+                _times[stage] = _times.GetValueOrDefault(stage) + elapsed;
+            }
+        }
+
+        public IngestionResult ToResult(Guid runId, TimeSpan elapsed)
+        {
+            lock (_gate)
+            {
+                return new IngestionResult
+                {
+                    RunId = runId,
+                    Added = _added,
+                    Updated = _updated,
+                    Unchanged = _unchanged,
+                    Deleted = _deleted,
+                    Failed = _failures.Count,
+                    Chunks = _chunks,
+                    Failures = _failures.OrderBy(f => f.ExternalKey, StringComparer.Ordinal).ToList(),
+                    Elapsed = elapsed,
+                    EmbeddedChunks = _embedded,
+                    CachedEmbeddings = _cached,
+                    KeywordOnlyReason = context.KeywordOnlyReason,
+                    StageTimes = new Dictionary<string, TimeSpan>(_times, StringComparer.Ordinal),
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using RagPlatform.Core.Indexing;
+
+namespace RagPlatform.Retrieval.Internal;
+
+/// <summary>A candidate after fusion, remembering where it came from.</summary>
+internal sealed class FusedCandidate(string chunkId)
+{
+    public string ChunkId { get; } = chunkId;
+
+    public int? KeywordRank { get; set; }
+
+    public float? KeywordScore { get; set; }
+
+    public int? VectorRank { get; set; }
+
+    public float? VectorScore { get; set; }
+
+    public double Fused { get; set; }
+}
+
+/// <summary>The fusion arithmetic, kept pure so that tests can check it by hand.</summary>
+internal static class FusionMath
+{
+    public static List<FusedCandidate> Fuse(IReadOnlyList<ScoredChunk> keyword, IReadOnlyList<ScoredChunk> vector, Fusion fusion)
+    {
+        var byId = new Dictionary<string, FusedCandidate>(StringComparer.Ordinal);
+        FusedCandidate Get(string id)
+        {
+            if (!byId.TryGetValue(id, out var c))
+            {
+                c = new FusedCandidate(id);
+                byId[id] = c;
+            }
+
+            return c;
+        }
+
+        for (var i = 0; i < keyword.Count; i++)
+        {
+            var c = Get(keyword[i].ChunkId);
+            c.KeywordRank = i + 1;
+            c.KeywordScore = keyword[i].Score;
+        }
+
+        for (var i = 0; i < vector.Count; i++)
+        {
+            var c = Get(vector[i].ChunkId);
+            c.VectorRank = i + 1;
+            c.VectorScore = vector[i].Score;
+        }
+
+        switch (fusion)
+        {
+            case ReciprocalRankFusion rrf:
+                foreach (var c in byId.Values)
+                {
+                    c.Fused = (c.KeywordRank is { } kr ? 1.0 / (rrf.K + kr) : 0) + (c.VectorRank is { } vr ? 1.0 / (rrf.K + vr) : 0);
+                }
+
+                break;
+            case WeightedFusion weighted:
+                var (kMin, kMax) = Range(keyword);
+                var (vMin, vMax) = Range(vector);
+                foreach (var c in byId.Values)
+                {
+                    var k = c.KeywordScore is { } ks ? Normalise(ks, kMin, kMax) : 0;
+                    var v = c.VectorScore is { } vs ? Normalise(vs, vMin, vMax) : 0;
+                    c.Fused = (weighted.KeywordWeight * k) + (weighted.VectorWeight * v);
+                }
+
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(fusion), fusion, "unknown fusion");
+        }
+
+        // Ties broken by chunk id so that equal scores always come back in the same order.
+        return byId.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.ChunkId, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Min-max normalisation; a list whose scores are all equal maps them all to 1.</summary>
+    public static double Normalise(double score, double min, double max) => max > min ? (score - min) / (max - min) : 1.0;
+
+    private static (double Min, double Max) Range(IReadOnlyList<ScoredChunk> list)
+    {
+        if (list.Count == 0)
+        {
+            return (0, 0);
+        }
+
+        double min = double.MaxValue, max = double.MinValue;
+        foreach (var s in list)
+        {
+            min = Math.Min(min, s.Score);
+            max = Math.Max(max, s.Score);
+        }
+
+        return (min, max);
+    }
+}
