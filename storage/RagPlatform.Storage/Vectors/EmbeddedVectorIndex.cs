@@ -366,6 +366,16 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var generation = _log.Generation + 1;
+        _lock.EnterWriteLock();
+        try
+        {
+            _table.CollectAccessGroups();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
         try
         {
             _snapshotBytes = SnapshotFile.Write(_directory, _table, generation);

@@ -250,6 +250,30 @@ public sealed class EmbeddedVectorIndexSearchTests : VectorIndexTestBase
     }
 
     [Fact]
+    public async Task Access_changes_stay_exact_when_compaction_drops_the_access_groups_no_row_uses()
+    {
+        // Every batch is folded into a snapshot, which renumbers tenants, principals and (tenant, ACL) pairs.
+        var index = Open(new VectorIndexOptions { LogCompactionBytes = 1 });
+        var rng = new Random(4);
+        var d1 = Guid.NewGuid();
+        var d2 = Guid.NewGuid();
+        await ApplyAsync(index, b => b.Upserts.AddRange([
+            Chunk(d1, 1, 0, RandomUnit(rng, 8), tenant: "acme", acl: ["group:old"]),
+            Chunk(d1, 1, 1, RandomUnit(rng, 8), tenant: "acme", acl: ["group:old"]),
+            Chunk(d2, 1, 0, RandomUnit(rng, 8), tenant: "globex", acl: ["group:x"])]));
+        await ApplyAsync(index, b => b.AccessUpdates.Add(new AccessUpdate(d1, ["group:new", "user:bob"])));
+        await ApplyAsync(index, b => b.Deletions.Add(new DocumentDeletion(d2)));
+        await ApplyAsync(index, b => b.AccessUpdates.Add(new AccessUpdate(d1, ["group:x"])));
+        var query = RandomUnit(rng, 8);
+
+        Assert.Empty(await index.SearchAsync(query, As("acme", "group:old", "group:new", "user:bob"), 10, Ct));
+        Assert.Empty(await index.SearchAsync(query, As("globex", "group:x"), 10, Ct));
+        Assert.Equal(2, (await index.SearchAsync(query, As("acme", "group:x"), 10, Ct)).Count);
+        Close(index);
+        Assert.Equal(2, (await Open().SearchAsync(query, As("acme", "group:x"), 10, Ct)).Count);
+    }
+
+    [Fact]
     public async Task A_limit_of_zero_returns_nothing_and_a_negative_one_is_refused()
     {
         var index = Open();

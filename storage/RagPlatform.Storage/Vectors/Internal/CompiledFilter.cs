@@ -1,12 +1,12 @@
-using System.Runtime.CompilerServices;
 using RagPlatform.Core.Indexing;
 
 namespace RagPlatform.Storage.Vectors.Internal;
 
 /// <summary>
-/// A <see cref="SearchFilter"/> translated to the table's interned ids, evaluated row by row inside the
-/// scan with exactly the semantics of <see cref="SearchFilter.Matches"/>: tenant (one int compare) first,
-/// then the ACL against a bitmap of the caller's principals, then the optional conditions, cheapest first.
+/// A <see cref="SearchFilter"/> translated to the table's ids, evaluated row by row inside the scan with
+/// exactly the semantics of <see cref="SearchFilter.Matches"/>. Tenant and ACL are decided once per
+/// (tenant, ACL) pair of the index, so for each row they cost one lookup in <see cref="PermittedGroups"/>;
+/// the optional conditions follow, cheapest first, only for rows that pass.
 /// </summary>
 internal sealed class CompiledFilter
 {
@@ -16,11 +16,10 @@ internal sealed class CompiledFilter
     private readonly long? _changedAfterUtcTicks;
     private readonly MetadataFilter[] _metadata;
 
-    private CompiledFilter(VectorTable table, int tenant, bool[] principals, SearchFilter filter)
+    private CompiledFilter(VectorTable table, bool[] permittedGroups, SearchFilter filter)
     {
         _table = table;
-        Tenant = tenant;
-        Principals = principals;
+        PermittedGroups = permittedGroups;
         _sources = filter.SourceIds is { Count: > 0 } sources ? [.. sources] : null;
         _documents = filter.DocumentIds is { Count: > 0 } documents ? [.. documents] : null;
         _changedAfterUtcTicks = filter.ChangedAfter?.UtcTicks;
@@ -28,68 +27,57 @@ internal sealed class CompiledFilter
         HasMore = _sources is not null || _documents is not null || _changedAfterUtcTicks is not null || _metadata.Length > 0;
     }
 
-    /// <summary>The interned id of the filter's tenant.</summary>
-    public int Tenant { get; }
-
-    /// <summary>Indexed by interned principal id: true when the caller holds that principal.</summary>
-    public bool[] Principals { get; }
+    /// <summary>Indexed by access group id: true when the group is in the filter's tenant and its ACL grants one of the caller's principals.</summary>
+    public bool[] PermittedGroups { get; }
 
     /// <summary>True when conditions beyond tenant and ACL apply (<see cref="MatchesMore"/>).</summary>
     public bool HasMore { get; }
 
-    /// <summary>The compiled filter, or null when no row can match (unknown tenant, or none of the caller's principals is in any ACL).</summary>
+    /// <summary>The compiled filter, or null when no row can match (unknown tenant, or no ACL in it grants the caller anything).</summary>
     public static CompiledFilter? Compile(SearchFilter filter, VectorTable table)
     {
-        if (!table.Tenants.TryGetId(filter.Tenant, out var tenant))
+        var access = table.Access;
+        if (!access.Tenants.TryGetId(filter.Tenant, out var tenant))
         {
             return null;
         }
 
-        var principals = new bool[table.Principals.Count];
-        var any = false;
+        var held = new bool[access.Principals.Count];
         if (filter.Principals is HashSet<string> set && IsOrdinal(set.Comparer))
         {
             foreach (var principal in set)
             {
-                if (table.Principals.TryGetId(principal, out var id))
+                if (access.Principals.TryGetId(principal, out var id))
                 {
-                    principals[id] = any = true;
+                    held[id] = true;
                 }
             }
         }
         else
         {
-            // Another comparer (or set type) may match strings that ordinal lookup would not; ask the
+            // Another comparer (or set type) may match strings that an ordinal lookup would not; ask the
             // caller's set about every interned principal so that the semantics stay exactly Matches'.
-            for (var id = 0; id < principals.Length; id++)
+            for (var id = 0; id < held.Length; id++)
             {
-                if (filter.Principals.Contains(table.Principals[id]))
-                {
-                    principals[id] = any = true;
-                }
+                held[id] = filter.Principals.Contains(access.Principals[id]);
             }
         }
 
-        return any ? new CompiledFilter(table, tenant, principals, filter) : null;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Permits(int[] acl, bool[] principals)
-    {
-        foreach (var id in acl)
+        var permitted = new bool[access.Count];
+        var any = false;
+        for (var group = 0; group < permitted.Length; group++)
         {
-            if (principals[id])
+            if (access.TenantOf(group) == tenant && Grants(access.PrincipalsOf(group), held))
             {
-                return true;
+                permitted[group] = any = true;
             }
         }
 
-        return false;
+        return any ? new CompiledFilter(table, permitted, filter) : null;
     }
 
     /// <summary>Tenant, ACL and every other condition, for one row.</summary>
-    public bool Matches(int row)
-        => _table.TenantIds[row] == Tenant && Permits(_table.Acls[row], Principals) && (!HasMore || MatchesMore(row));
+    public bool Matches(int row) => PermittedGroups[_table.AccessGroupIds[row]] && (!HasMore || MatchesMore(row));
 
     /// <summary>The conditions beyond tenant and ACL.</summary>
     public bool MatchesMore(int row)
@@ -119,6 +107,19 @@ internal sealed class CompiledFilter
         }
 
         return true;
+    }
+
+    private static bool Grants(int[] acl, bool[] held)
+    {
+        foreach (var id in acl)
+        {
+            if (held[id])
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsOrdinal(IEqualityComparer<string> comparer)

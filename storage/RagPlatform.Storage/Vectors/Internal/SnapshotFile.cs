@@ -9,7 +9,7 @@ namespace RagPlatform.Storage.Vectors.Internal;
 /// The snapshot: every row of the table at one generation, in one file written to a temporary name,
 /// flushed to disk and renamed over the previous one, so a crash leaves either the old or the new
 /// snapshot whole. Layout (little-endian): a 36-byte header (magic, format, dimensions, rows, generation,
-/// CRC), the row section (tenants, principals, rows) with its CRC-32C, the vector slab as raw floats with
+/// CRC), the row section (tenants, principals, access groups, rows) with its CRC-32C, the vector slab as raw floats with
 /// its CRC-32C, and a trailer.
 /// </summary>
 internal static class SnapshotFile
@@ -64,25 +64,35 @@ internal static class SnapshotFile
             using (var reader = new BinaryReader(checksummed, Encoding.UTF8, leaveOpen: true))
             {
                 var limit = file.Length;
-                var tenants = ReadInterned(reader, table.Tenants, limit);
-                var principals = ReadInterned(reader, table.Principals, limit);
-                table.BeginLoad(dimensions, rows);
-                for (var row = 0; row < rows; row++)
+                var tenants = ReadInterned(reader, table.Access.Tenants, limit);
+                var principals = ReadInterned(reader, table.Access.Principals, limit);
+                var groups = ReadBounded(reader, limit);
+                for (var group = 0; group < groups; group++)
                 {
-                    var chunkId = reader.ReadString();
-                    var documentId = BatchCodec.ReadGuid(reader);
-                    var version = reader.ReadInt32();
                     var tenant = ReadId(reader, tenants);
-                    var sourceId = BatchCodec.ReadGuid(reader);
                     var acl = new int[ReadBounded(reader, principals)];
                     for (var i = 0; i < acl.Length; i++)
                     {
                         acl[i] = ReadId(reader, principals);
                     }
 
+                    if (table.Access.Intern(tenant, acl) != group)
+                    {
+                        throw new InvalidDataException("an access group appears twice");
+                    }
+                }
+
+                table.BeginLoad(dimensions, rows);
+                for (var row = 0; row < rows; row++)
+                {
+                    var chunkId = reader.ReadString();
+                    var documentId = BatchCodec.ReadGuid(reader);
+                    var version = reader.ReadInt32();
+                    var group = ReadId(reader, groups);
+                    var sourceId = BatchCodec.ReadGuid(reader);
                     var changedAt = reader.ReadInt64();
                     var metadata = BatchCodec.ReadMetadata(reader);
-                    table.SetLoadedRow(row, chunkId, documentId, version, tenant, sourceId, acl, changedAt, metadata);
+                    table.SetLoadedRow(row, chunkId, documentId, version, group, sourceId, changedAt, metadata);
                 }
             }
 
@@ -134,25 +144,29 @@ internal static class SnapshotFile
             var checksummed = new ChecksumStream(file);
             using (var writer = new BinaryWriter(checksummed, Encoding.UTF8, leaveOpen: true))
             {
-                // Only the strings still used are written, renumbered; ids of removed tenants and principals are dropped.
-                var tenants = Renumber(table.Tenants.Count, rows, row => [table.TenantIds[row]]);
-                var principals = Renumber(table.Principals.Count, rows, row => table.Acls[row]);
-                WriteInterned(writer, table.Tenants, tenants);
-                WriteInterned(writer, table.Principals, principals);
+                // Written as they are: compaction collects unused tenants, principals and groups first.
+                var access = table.Access;
+                WriteStrings(writer, access.Tenants);
+                WriteStrings(writer, access.Principals);
+                writer.Write7BitEncodedInt(access.Count);
+                for (var group = 0; group < access.Count; group++)
+                {
+                    writer.Write7BitEncodedInt(access.TenantOf(group));
+                    var acl = access.PrincipalsOf(group);
+                    writer.Write7BitEncodedInt(acl.Length);
+                    foreach (var id in acl)
+                    {
+                        writer.Write7BitEncodedInt(id);
+                    }
+                }
+
                 for (var row = 0; row < rows; row++)
                 {
                     writer.Write(table.ChunkIds[row]);
                     writer.Write(table.DocumentIds[row].ToByteArray());
                     writer.Write(table.Versions[row]);
-                    writer.Write7BitEncodedInt(tenants.NewIds[table.TenantIds[row]]);
+                    writer.Write7BitEncodedInt(table.AccessGroupIds[row]);
                     writer.Write(table.SourceIds[row].ToByteArray());
-                    var acl = table.Acls[row];
-                    writer.Write7BitEncodedInt(acl.Length);
-                    foreach (var id in acl)
-                    {
-                        writer.Write7BitEncodedInt(principals.NewIds[id]);
-                    }
-
                     writer.Write(table.ChangedAtUtcTicks[row]);
                     BatchCodec.WriteMetadata(writer, table.Metadata[row]);
                 }
@@ -189,32 +203,10 @@ internal static class SnapshotFile
         }
     }
 
-    private sealed record Renumbering(int[] NewIds, List<int> OldIds);
-
-    private static Renumbering Renumber(int interned, int rows, Func<int, int[]> idsOfRow)
+    private static void WriteStrings(BinaryWriter writer, StringInterner interner)
     {
-        var newIds = new int[interned];
-        Array.Fill(newIds, -1);
-        var oldIds = new List<int>();
-        for (var row = 0; row < rows; row++)
-        {
-            foreach (var id in idsOfRow(row))
-            {
-                if (newIds[id] < 0)
-                {
-                    newIds[id] = oldIds.Count;
-                    oldIds.Add(id);
-                }
-            }
-        }
-
-        return new Renumbering(newIds, oldIds);
-    }
-
-    private static void WriteInterned(BinaryWriter writer, StringInterner interner, Renumbering renumbering)
-    {
-        writer.Write7BitEncodedInt(renumbering.OldIds.Count);
-        foreach (var id in renumbering.OldIds)
+        writer.Write7BitEncodedInt(interner.Count);
+        for (var id = 0; id < interner.Count; id++)
         {
             writer.Write(interner[id]);
         }

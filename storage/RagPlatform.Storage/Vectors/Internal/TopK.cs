@@ -19,10 +19,8 @@ internal sealed class TopK
 
     public int Count => _count;
 
-    public bool IsFull => _count == _items.Length;
-
-    /// <summary>The score a candidate must beat once the heap is full.</summary>
-    public float Threshold => _items[0].Score;
+    /// <summary>The score a candidate must beat to get in: the worst kept one once full, minus infinity before.</summary>
+    public float Threshold => _count == _items.Length ? _items[0].Score : float.NegativeInfinity;
 
     public ReadOnlySpan<ScoredRow> Items => _items.AsSpan(0, _count);
 

@@ -115,20 +115,24 @@ internal static class VectorScanner
     private static void ScanFloat(VectorTable table, float[] query, CompiledFilter filter, int start, int end, TopK heap)
     {
         var vectors = table.Vectors;
-        var tenants = table.TenantIds;
-        var acls = table.Acls;
-        var tenant = filter.Tenant;
-        var principals = filter.Principals;
+        var groups = table.AccessGroupIds;
+        var permitted = filter.PermittedGroups;
         var more = filter.HasMore;
         var d = query.Length;
+        var threshold = heap.Threshold;
         for (var row = start; row < end; row++)
         {
-            if (tenants[row] != tenant || !CompiledFilter.Permits(acls[row], principals) || (more && !filter.MatchesMore(row)))
+            if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
             {
                 continue;
             }
 
-            heap.Add(TensorPrimitives.Dot(new ReadOnlySpan<float>(vectors, row * d, d), query), row);
+            var score = TensorPrimitives.Dot(new ReadOnlySpan<float>(vectors, row * d, d), query);
+            if (score > threshold)
+            {
+                heap.Add(score, row);
+                threshold = heap.Threshold;
+            }
         }
     }
 
@@ -136,20 +140,24 @@ internal static class VectorScanner
     {
         var quantized = table.Quantized;
         var scales = table.Scales;
-        var tenants = table.TenantIds;
-        var acls = table.Acls;
-        var tenant = filter.Tenant;
-        var principals = filter.Principals;
+        var groups = table.AccessGroupIds;
+        var permitted = filter.PermittedGroups;
         var more = filter.HasMore;
         var d = query.Length;
+        var threshold = heap.Threshold;
         for (var row = start; row < end; row++)
         {
-            if (tenants[row] != tenant || !CompiledFilter.Permits(acls[row], principals) || (more && !filter.MatchesMore(row)))
+            if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
             {
                 continue;
             }
 
-            heap.Add(Int8Dot.Dot(new ReadOnlySpan<sbyte>(quantized, row * d, d), query) * scales[row], row);
+            var score = Int8Dot.Dot(new ReadOnlySpan<sbyte>(quantized, row * d, d), query) * scales[row];
+            if (score > threshold)
+            {
+                heap.Add(score, row);
+                threshold = heap.Threshold;
+            }
         }
     }
 }

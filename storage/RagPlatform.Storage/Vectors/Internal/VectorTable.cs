@@ -12,7 +12,6 @@ namespace RagPlatform.Storage.Vectors.Internal;
 internal sealed class VectorTable
 {
     private const int MinCapacity = 64;
-    private static readonly int[] NoPrincipals = [];
 
     private readonly Dictionary<string, int> _rowsByChunk = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, HashSet<string>> _chunksByDocument = [];
@@ -24,8 +23,7 @@ internal sealed class VectorTable
     private string[] _chunkIds = [];
     private Guid[] _documentIds = [];
     private int[] _versions = [];
-    private int[] _tenants = [];
-    private int[][] _acls = [];
+    private int[] _access = [];
     private Guid[] _sources = [];
     private long[] _changedAt = [];
     private IReadOnlyDictionary<string, string>[] _metadata = [];
@@ -37,9 +35,8 @@ internal sealed class VectorTable
         _int8 = int8;
     }
 
-    public StringInterner Tenants { get; } = new();
-
-    public StringInterner Principals { get; } = new();
+    /// <summary>The (tenant, ACL) pairs that <see cref="AccessGroupIds"/> refer to.</summary>
+    public AccessGroups Access { get; private set; } = new();
 
     public bool HasInt8 => _int8;
 
@@ -60,10 +57,8 @@ internal sealed class VectorTable
 
     public int[] Versions => _versions;
 
-    public int[] TenantIds => _tenants;
-
-    /// <summary>Interned principal ids of each row's ACL, sorted and distinct; arrays are shared and never changed.</summary>
-    public int[][] Acls => _acls;
+    /// <summary>Each row's (tenant, ACL) pair in <see cref="Access"/>.</summary>
+    public int[] AccessGroupIds => _access;
 
     public Guid[] SourceIds => _sources;
 
@@ -114,33 +109,12 @@ internal sealed class VectorTable
         }
     }
 
-    /// <summary>Interns an ACL into sorted, distinct principal ids.</summary>
-    public int[] InternAcl(IReadOnlyCollection<string> acl)
-    {
-        if (acl.Count == 0)
-        {
-            return NoPrincipals;
-        }
-
-        var ids = new int[acl.Count];
-        var i = 0;
-        foreach (var principal in acl)
-        {
-            ids[i++] = Principals.Intern(principal);
-        }
-
-        Array.Sort(ids);
-        var distinct = 1;
-        for (var j = 1; j < ids.Length; j++)
-        {
-            if (ids[j] != ids[distinct - 1])
-            {
-                ids[distinct++] = ids[j];
-            }
-        }
-
-        return distinct == ids.Length ? ids : ids[..distinct];
-    }
+    /// <summary>
+    /// Drops the tenants, principals and (tenant, ACL) pairs that no row uses any more, which ACL changes
+    /// and deletions leave behind; run when the log is compacted, so that filters compile in time
+    /// proportional to what the index holds.
+    /// </summary>
+    public void CollectAccessGroups() => Access = Access.Collect(_access.AsSpan(0, _count));
 
     /// <summary>Makes room for exactly <paramref name="rows"/> rows of <paramref name="dimensions"/>, to be filled by <see cref="SetLoadedRow"/>.</summary>
     public void BeginLoad(int dimensions, int rows)
@@ -152,7 +126,7 @@ internal sealed class VectorTable
     }
 
     /// <summary>Fills row <paramref name="row"/> while loading; its vector is read into <see cref="Vectors"/> directly.</summary>
-    public void SetLoadedRow(int row, string chunkId, Guid documentId, int version, int tenantId, Guid sourceId, int[] acl, long changedAtUtcTicks, IReadOnlyDictionary<string, string> metadata)
+    public void SetLoadedRow(int row, string chunkId, Guid documentId, int version, int accessGroup, Guid sourceId, long changedAtUtcTicks, IReadOnlyDictionary<string, string> metadata)
     {
         if (!_rowsByChunk.TryAdd(chunkId, row))
         {
@@ -163,9 +137,8 @@ internal sealed class VectorTable
         _chunkIds[row] = chunkId;
         _documentIds[row] = documentId;
         _versions[row] = version;
-        _tenants[row] = tenantId;
+        _access[row] = accessGroup;
         _sources[row] = sourceId;
-        _acls[row] = acl.Length == 0 ? NoPrincipals : acl;
         _changedAt[row] = changedAtUtcTicks;
         _metadata[row] = metadata.Count == 0 ? IndexedChunk.EmptyMetadata : metadata;
     }
@@ -247,9 +220,8 @@ internal sealed class VectorTable
 
         _documentIds[row] = chunk.DocumentId;
         _versions[row] = chunk.Version;
-        _tenants[row] = Tenants.Intern(chunk.Tenant);
+        _access[row] = Access.Intern(chunk.Tenant, chunk.Acl);
         _sources[row] = chunk.SourceId;
-        _acls[row] = InternAcl(chunk.Acl);
         _changedAt[row] = chunk.ChangedAtUtcTicks;
         _metadata[row] = chunk.Metadata;
         var vector = _vectors.AsSpan(row * Dimensions, Dimensions);
@@ -267,10 +239,19 @@ internal sealed class VectorTable
             return;
         }
 
-        var ids = InternAcl(acl);
+        // The document's rows keep their tenant (normally one for all) and take the new ACL.
+        var replaced = new Dictionary<int, int>();
         foreach (var chunkId in chunkIds)
         {
-            _acls[_rowsByChunk[chunkId]] = ids;
+            var row = _rowsByChunk[chunkId];
+            var old = _access[row];
+            if (!replaced.TryGetValue(old, out var group))
+            {
+                group = Access.Intern(Access.Tenants[Access.TenantOf(old)], acl);
+                replaced.Add(old, group);
+            }
+
+            _access[row] = group;
         }
     }
 
@@ -291,8 +272,7 @@ internal sealed class VectorTable
             _chunkIds[row] = _chunkIds[last];
             _documentIds[row] = _documentIds[last];
             _versions[row] = _versions[last];
-            _tenants[row] = _tenants[last];
-            _acls[row] = _acls[last];
+            _access[row] = _access[last];
             _sources[row] = _sources[last];
             _changedAt[row] = _changedAt[last];
             _metadata[row] = _metadata[last];
@@ -301,7 +281,6 @@ internal sealed class VectorTable
 
         // Drop references so that removed chunks can be collected.
         _chunkIds[last] = null!;
-        _acls[last] = null!;
         _metadata[last] = null!;
         Volatile.Write(ref _count, last);
     }
@@ -344,8 +323,7 @@ internal sealed class VectorTable
         Array.Resize(ref _chunkIds, capacity);
         Array.Resize(ref _documentIds, capacity);
         Array.Resize(ref _versions, capacity);
-        Array.Resize(ref _tenants, capacity);
-        Array.Resize(ref _acls, capacity);
+        Array.Resize(ref _access, capacity);
         Array.Resize(ref _sources, capacity);
         Array.Resize(ref _changedAt, capacity);
         Array.Resize(ref _metadata, capacity);
