@@ -5,7 +5,8 @@ namespace RagPlatform.Storage.Vectors.Internal;
 /// <summary>
 /// The rows of the index in a layout made for scanning: one contiguous slab of <see cref="Dimensions"/>
 /// floats per row (and, with int8 scoring, a slab of sbytes and a scale per row), and per-row arrays of
-/// the filterable fields with tenant and principals interned as ints. Rows are dense: a deleted row is
+/// the filterable fields, with tenant and ACL together interned as one int (<see cref="AccessGroups"/>).
+/// A dictionary maps chunk ids to rows and documents to their chunk ids. Rows are dense: a deleted row is
 /// filled with the last one, so a scan never meets a hole. Not thread-safe: the index serialises writers
 /// and keeps readers out while a batch is applied.
 /// </summary>
