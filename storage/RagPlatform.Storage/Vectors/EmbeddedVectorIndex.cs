@@ -95,7 +95,15 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
 
         logger ??= NullLogger.Instance;
         var full = Path.GetFullPath(directory);
-        Directory.CreateDirectory(full);
+        if (!Directory.Exists(full))
+        {
+            Directory.CreateDirectory(full);
+            if (Path.GetDirectoryName(full) is { } parent)
+            {
+                DirectorySync.Flush(parent);
+            }
+        }
+
         var lockFile = AcquireLock(full);
         try
         {

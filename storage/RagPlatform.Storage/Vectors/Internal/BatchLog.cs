@@ -123,7 +123,10 @@ internal sealed class BatchLog : IDisposable
             }
 
             // New, or torn while being reset: records are only ever written after a complete header.
+            // A new file's name reaches the disk only with its directory; batches in a file whose name
+            // was lost would be lost with it.
             Reset(snapshotGeneration);
+            DirectorySync.Flush(directory);
             return;
         }
 
