@@ -229,6 +229,72 @@ public sealed class EmbeddedVectorIndexDurabilityTests : VectorIndexTestBase
         Assert.Equal(1, Open().Count);
     }
 
+    [Fact]
+    public async Task Filter_fields_read_back_from_the_snapshot_and_the_log_filter_as_the_reference_does()
+    {
+        var epoch = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(2));
+        var sources = new[] { Guid.NewGuid(), Guid.NewGuid() };
+        IndexedChunk Make(int i) => Chunk(Guid.NewGuid(), 1 + (i % 2), 0, RandomUnit(_rng, Dimensions), tenant: i % 5 == 0 ? "t2" : "t1", acl: i % 3 == 0 ? ["group:a", "user:x"] : ["group:b"]) with
+        {
+            SourceId = sources[i % 2],
+            ChangedAt = i % 7 == 0 ? null : epoch.AddMinutes(i),
+            Metadata = i % 4 == 0 ? IndexedChunk.EmptyMetadata : new Dictionary<string, string> { ["year"] = (2015 + (i % 9)).ToString(System.Globalization.CultureInfo.InvariantCulture), ["team"] = i % 2 == 0 ? "red" : "blue" },
+        };
+        var inSnapshot = Enumerable.Range(0, 60).Select(Make).ToList();
+        var inLog = Enumerable.Range(60, 60).Select(Make).ToList();
+        var index = Open();
+        await ApplyAsync(index, b => b.Upserts.AddRange(inSnapshot));
+        Close(index);
+        index = Open();
+        await ApplyAsync(index, b => b.Upserts.AddRange(inLog));
+        Crash(index);
+        var reopened = Open();
+
+        var filters = new[]
+        {
+            As("t1", "group:a"),
+            As("t2", "user:x", "group:b"),
+            As("t1", "group:b") with { SourceIds = [sources[1]] },
+            As("t1", "group:a", "group:b") with { ChangedAfter = epoch.AddMinutes(50) },
+            As("t1", "group:a", "group:b") with { Metadata = [MetadataFilter.Between("year", "2017", "2020", minInclusive: false), MetadataFilter.Eq("team", "red")] },
+            As("t1", "group:b") with { DocumentIds = [.. inLog.Take(20).Select(c => c.DocumentId)] },
+        };
+        var all = inSnapshot.Concat(inLog).ToList();
+        foreach (var filter in filters)
+        {
+            var expected = all.Where(filter.Matches).Select(c => c.ChunkId).Order(StringComparer.Ordinal).ToArray();
+            var actual = (await reopened.SearchAsync(RandomUnit(_rng, Dimensions), filter, 1000, Ct)).Select(h => h.ChunkId).Order(StringComparer.Ordinal).ToArray();
+            Assert.NotEmpty(expected);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_cancelled_before_it_is_written_leaves_nothing_behind()
+    {
+        var index = Open();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var batch = new IndexBatch();
+        batch.Upserts.Add(Chunk(Guid.NewGuid(), 1, 0, RandomUnit(_rng, Dimensions)));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => index.ApplyAsync(batch, cancelled.Token));
+
+        Assert.Equal(0, index.Count);
+        Assert.Equal(LogHeaderSize, new FileInfo(LogPath).Length);
+    }
+
+    [Fact]
+    public async Task A_closed_index_refuses_searches_and_batches()
+    {
+        var index = Open();
+        await ApplyAsync(index, b => b.Upserts.Add(Chunk(Guid.NewGuid(), 1, 0, RandomUnit(_rng, Dimensions))));
+        Close(index);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await index.SearchAsync(RandomUnit(_rng, Dimensions), As("t1", "public"), 5, Ct));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => ApplyAsync(index, b => b.Deletions.Add(new DocumentDeletion(Guid.NewGuid()))));
+    }
+
     private static void FlipByte(string path, long offset)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
