@@ -51,7 +51,7 @@ internal static class VectorScanner
     }
 
     /// <summary>The exact score of each candidate; the best <paramref name="limit"/>, best first.</summary>
-    internal static ScoredRow[] Rescore(VectorTable table, ReadOnlySpan<float> query, ScoredRow[] candidates, int limit)
+    private static ScoredRow[] Rescore(VectorTable table, ReadOnlySpan<float> query, ScoredRow[] candidates, int limit)
     {
         var exact = new ScoredRow[candidates.Length];
         for (var i = 0; i < candidates.Length; i++)
