@@ -92,6 +92,12 @@ internal sealed class VectorTable
                 Dimensions = batch.Dimensions;
                 Allocate(Math.Max(MinCapacity, batch.Upserts.Length));
             }
+            else if (Dimensions != batch.Dimensions)
+            {
+                // Validation rules this out for new batches; a log record that says otherwise must not be
+                // copied into the slab with the wrong stride.
+                throw new InvalidDataException($"a batch of {batch.Dimensions}-d vectors cannot go into a table of {Dimensions}-d vectors");
+            }
 
             foreach (var row in batch.Upserts)
             {
