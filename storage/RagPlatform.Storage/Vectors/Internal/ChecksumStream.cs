@@ -34,6 +34,15 @@ internal sealed class ChecksumStream(Stream inner) : Stream
         return read;
     }
 
+    // BinaryReader and BinaryWriter move 7-bit lengths a byte at a time; Stream's defaults would allocate an array per byte.
+    public override int ReadByte()
+    {
+        Span<byte> one = stackalloc byte[1];
+        return Read(one) == 1 ? one[0] : -1;
+    }
+
+    public override void WriteByte(byte value) => Write([value]);
+
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
