@@ -56,6 +56,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>Word pieces per text, [CLS] and [SEP] included; longer texts are truncated.</summary>
     public int MaxTokens => _config.MaxTokens;
 
+    /// <summary>Texts per model run (<see cref="EmbeddingOptions.BatchSize"/>).</summary>
+    public int BatchSize => _batchSize;
+
     public EmbeddingGeneratorMetadata Metadata { get; }
 
     /// <summary>
