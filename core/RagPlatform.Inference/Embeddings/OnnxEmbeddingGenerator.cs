@@ -77,11 +77,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         var session = BertOnnxSession.Open(config, options.IntraOpThreads, ModelKind.Embedder);
         try
         {
-            var dimensions = session.OutputDimensions[^1];
-            if (dimensions <= 0)
-            {
-                dimensions = ProbeDimensions(session, encoder);
-            }
+            var dimensions = (int)session.Probe(config, encoder.Special)[^1];
 
             var modelId = $"{config.Name}@{sha256[..12]}";
             var generator = new OnnxEmbeddingGenerator(config, session, encoder, options.BatchSize, modelId, dimensions);
@@ -201,14 +197,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     public override string ToString() => ModelId;
 
     internal int CountTokens(string text) => _encoder.CountTokens(text);
-
-    private static int ProbeDimensions(BertOnnxSession session, WordPieceEncoder encoder)
-    {
-        using var batch = TokenBatch.Rent(1, 2);
-        batch.WriteRow(0, encoder.Special, [], 0);
-        using var outputs = session.Run(batch, CancellationToken.None);
-        return (int)outputs[0].GetTensorTypeAndShape().Shape[^1];
-    }
 
     private void EmbedBatch(
         IReadOnlyList<int>[] tokens, int windowStart, ReadOnlySpan<int> rows, int sequenceLength, Embedding<float>[] results, CancellationToken cancellationToken)

@@ -23,9 +23,11 @@ internal sealed class BertOnnxSession : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+    private readonly string _modelPath;
 
-    private BertOnnxSession(SessionOptions options, InferenceSession session, bool hasTokenTypeIds, string outputName, int[] outputDimensions)
+    private BertOnnxSession(SessionOptions options, InferenceSession session, string modelPath, bool hasTokenTypeIds, string outputName, int[] outputDimensions)
     {
+        _modelPath = modelPath;
         _options = options;
         _session = session;
         HasTokenTypeIds = hasTokenTypeIds;
@@ -53,6 +55,8 @@ internal sealed class BertOnnxSession : IDisposable
             // One graph runs at a time per call; parallelism comes from the intra-op threads.
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            // Failures reach the caller as exceptions with context; ORT's own stderr lines would only repeat them.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
 
         InferenceSession session;
@@ -73,7 +77,7 @@ internal sealed class BertOnnxSession : IDisposable
         {
             var hasTypes = CheckInputs(config.ModelPath, session);
             var (outputName, dims) = ChooseOutput(config, session, kind);
-            return new BertOnnxSession(options, session, hasTypes, outputName, dims);
+            return new BertOnnxSession(options, session, config.ModelPath, hasTypes, outputName, dims);
         }
         catch
         {
@@ -107,6 +111,38 @@ internal sealed class BertOnnxSession : IDisposable
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException(cancellationToken);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidOperationException(
+                string.Create(CultureInfo.InvariantCulture, $"ONNX Runtime failed to run {_modelPath} on a batch of [{batch.Count},{batch.SequenceLength}] tokens: {ex.Message.Trim()}"),
+                ex);
+        }
+    }
+
+    /// <summary>
+    /// Runs one sequence of <see cref="ModelConfiguration.MaxTokens"/> tokens, so that a limit the
+    /// model cannot take fails at load with a clear message instead of on the first long text.
+    /// Returns the output's shape.
+    /// </summary>
+    public long[] Probe(ModelConfiguration config, in SpecialTokens special)
+    {
+        var filler = new int[config.MaxTokens - 2];
+        Array.Fill(filler, special.Pad);
+        using var batch = TokenBatch.Rent(1, config.MaxTokens);
+        batch.WriteRow(0, special, filler, filler.Length);
+        try
+        {
+            using var outputs = Run(batch, CancellationToken.None);
+            return outputs[0].GetTensorTypeAndShape().Shape;
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is OnnxRuntimeException ortError)
+        {
+            throw new RagValidationException(
+                config.Source,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"max_tokens is {config.MaxTokens}, but the model {config.ModelPath} fails on a sequence that long ({ortError.Message.Trim()}). ") +
+                $"Lower max_tokens in {Path.Combine(config.Directory, ModelConfiguration.FileName)} to the model's limit (512 for BERT-family models).");
         }
     }
 

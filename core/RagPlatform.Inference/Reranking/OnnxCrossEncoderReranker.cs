@@ -55,6 +55,16 @@ public sealed class OnnxCrossEncoderReranker : IReranker, IDisposable
         var sha256 = config.VerifyModelHash();
         var encoder = WordPieceEncoder.Create(config);
         var session = BertOnnxSession.Open(config, intraOpThreads, ModelKind.CrossEncoder);
+        try
+        {
+            session.Probe(config, encoder.Special);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+
         var modelId = $"{config.Name}@{sha256[..12]}";
         (logger ?? NullLogger.Instance).LogInformation(
             "Loaded cross-encoder {ModelId} from {ModelDirectory}: max {MaxTokens} tokens, {Threads} threads, in {ElapsedMs} ms",

@@ -160,6 +160,21 @@ public sealed class ModelDirectoryConfigurationTests
     }
 
     [Fact]
+    public void Max_tokens_beyond_the_model_position_limit_fails_at_load()
+    {
+        // The synthetic models have 512 positions, as BERT does.
+        using var dir = EmbedderDirectory(("max_tokens", 600));
+        using var rerankerDir = CrossEncoderDirectory(("max_tokens", 513));
+
+        var error = Assert.Throws<RagValidationException>(() => OnnxEmbeddingGenerator.Load(dir.Path, Options()));
+        var rerankerError = Assert.Throws<RagValidationException>(() => Inference.Reranking.OnnxCrossEncoderReranker.Load(rerankerDir.Path, 1));
+
+        Assert.Contains($"rag-model.json: max_tokens is 600, but the model {RepositoryPaths.TinyEmbedderModel} fails on a sequence that long", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Lower max_tokens in", error.Message, StringComparison.Ordinal);
+        Assert.Contains("max_tokens is 513", rerankerError.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unknown_output_name_lists_the_model_outputs()
     {
         using var dir = EmbedderDirectory(("output", "sentence_vector"));
