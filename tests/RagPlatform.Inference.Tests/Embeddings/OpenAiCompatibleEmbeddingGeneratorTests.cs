@@ -212,15 +212,16 @@ public sealed class OpenAiCompatibleEmbeddingGeneratorTests : IAsyncLifetime
     [Fact]
     public async Task Timeout_is_retried()
     {
-        var (embedder, delays) = Create(requestTimeout: TimeSpan.FromMilliseconds(300));
+        var (embedder, delays) = Create(requestTimeout: TimeSpan.FromSeconds(1));
         _server.Respond = (request, n) => n == 0
-            ? FakeEmbeddingServer.Success(request) with { Delay = TimeSpan.FromSeconds(30) }
+            ? FakeEmbeddingServer.Success(request) with { Delay = TimeSpan.FromSeconds(60) }
             : FakeEmbeddingServer.Success(request);
 
         var embeddings = await embedder.GenerateAsync(["slow"], cancellationToken: Token);
 
-        Assert.Equal(2, _server.Requests.Count);
-        Assert.Single(delays);
+        // Only the first answer is held back; a loaded machine may still time out a later one, which is retried too.
+        Assert.True(_server.Requests.Count >= 2);
+        Assert.Equal(_server.Requests.Count - 1, delays.Count);
         AssertVectorFor("slow", embeddings[0]);
     }
 
