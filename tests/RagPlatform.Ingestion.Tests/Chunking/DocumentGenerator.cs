@@ -119,7 +119,7 @@ public sealed class DocumentGenerator(int seed)
             return LongWord(_random.Next(300, 3000));
         }
 
-        return roll < 20 ? LongWord(_random.Next(8, 40)) : Words[_random.Next(Words.Length)];
+        return roll < 6 ? LongWord(_random.Next(8, 40)) : Words[_random.Next(Words.Length)];
     }
 
     private string LongWord(int length)

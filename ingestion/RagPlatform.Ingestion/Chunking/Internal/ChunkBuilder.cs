@@ -30,6 +30,7 @@ internal sealed class ChunkBuilder
     private readonly List<TextChunk> _chunks = [];
     private readonly int[]?[] _sentenceStarts;
     private readonly Dictionary<string, int> _gapTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _gapLookup;
 
     public ChunkBuilder(ParsedDocument document, ITokenCounter counter, int maxTokens, int overlapTokens)
     {
@@ -39,6 +40,7 @@ internal sealed class ChunkBuilder
         _overlapTokens = overlapTokens;
         _layout = DocumentLayout.Create(document);
         _sentenceStarts = new int[]?[_layout.Blocks.Count];
+        _gapLookup = _gapTokens.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     private enum Level
@@ -478,8 +480,7 @@ internal sealed class ChunkBuilder
             return 0;
         }
 
-        var lookup = _gapTokens.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(_text.AsSpan(start, length), out var tokens))
+        if (_gapLookup.TryGetValue(_text.AsSpan(start, length), out var tokens))
         {
             return tokens;
         }
