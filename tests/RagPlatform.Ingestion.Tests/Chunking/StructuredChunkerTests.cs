@@ -60,6 +60,24 @@ public sealed class StructuredChunkerTests
         Assert.True(chunks.Count > 4);
         var (starts, ends) = Offsets(document.Text, sentences, " ");
         Assert.All(chunks, c => Assert.True(starts.Contains(c.Start) && ends.Contains(c.End), $"chunk [{c.Start}..{c.End}) cuts a sentence: {c.Text}"));
+        Assert.All(chunks.Zip(chunks.Skip(1)), pair => Assert.True(pair.Second.Start > pair.First.End, "chunks overlap although OverlapTokens is 0"));
+    }
+
+    [Theory]
+    [InlineData("tiktoken")]
+    [InlineData("wordpiece")]
+    public void Over_long_paragraph_starts_a_fresh_chunk_after_a_substantial_one(string counterName)
+    {
+        var counter = Counters.Named(counterName);
+        var lead = Sentences(0, 4);
+        var document = Documents.Build(Paragraph(lead), Paragraph(Sentences(4, 30)));
+        var options = new ChunkingOptions { MaxTokens = (counter.CountTokens(lead) * 3 / 2) + 1, OverlapTokens = 0 };
+
+        var chunks = new StructuredChunker(counter).Chunk(document, options);
+
+        ChunkInvariants.Check(document, chunks, counter, options);
+        Assert.Equal(lead, chunks[0].Text);
+        Assert.Equal(document.Blocks[1].Start, chunks[1].Start);
     }
 
     [Theory]
