@@ -319,7 +319,11 @@ public sealed class StructuredChunkerTests
         var chunks = new StructuredChunker(counter).Chunk(document, options);
 
         ChunkInvariants.Check(document, chunks, counter, options);
-        Assert.True(chunks.Count >= 60);
+        if (overlapTokens == 0)
+        {
+            // Two sentences sum to the budget, but joined they are one token over: each stands alone.
+            Assert.All(chunks, c => Assert.DoesNotContain(". Study", c.Text, StringComparison.Ordinal));
+        }
     }
 
     [Fact]
