@@ -287,17 +287,20 @@ internal sealed class ChunkBuilder
                     fails = length;
                 }
 
-                // Within about 3% of the longest run that fits is close enough.
-                if (fits == remaining || fails - fits <= Math.Max(1, fits / 32))
+                // Within about 3% of the budget, or of the longest run that fits, is close enough.
+                if (fits == remaining || fitsTokens >= _maxTokens - (_maxTokens / 32) || fails - fits <= Math.Max(1, fits / 32))
                 {
                     break;
                 }
 
+                // Growth is capped so that a counter that suddenly counts little (WordPiece maps a
+                // word over 100 characters to one [UNK]) cannot send a probe through megabytes.
                 var upper = Math.Min(fails - 1, remaining);
+                var bisection = fails > remaining ? Math.Min(remaining, fits * 2) : fits + Math.Max(1, (upper - fits) / 2);
                 var proposal = interpolate && tokens > 0
-                    ? (int)Math.Min(int.MaxValue, (long)length * _maxTokens / tokens)
-                    : fails > remaining ? fits * 2 : fits + ((fails - fits) / 2);
-                length = proposal > fits && proposal <= upper ? proposal : fits + Math.Max(1, (upper - fits) / 2);
+                    ? (int)Math.Min(4L * length, (long)length * _maxTokens / tokens)
+                    : bisection;
+                length = proposal > fits && proposal <= upper ? proposal : bisection;
                 interpolate = !interpolate;
             }
 
