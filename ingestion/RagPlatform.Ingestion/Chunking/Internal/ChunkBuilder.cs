@@ -63,6 +63,20 @@ internal sealed class ChunkBuilder
 
     private void PackSection(Section section)
     {
+        // A short section usually fits whole: one count then both decides and verifies its only chunk.
+        var sectionStart = _layout.Blocks[section.FirstBlock].Start;
+        var sectionEnd = _layout.Blocks[section.EndBlock - 1].End;
+        if (sectionEnd - sectionStart <= LongUnitCharsPerToken * _maxTokens)
+        {
+            var text = _text.Substring(sectionStart, sectionEnd - sectionStart);
+            var tokens = _counter.CountTokens(text);
+            if (tokens <= _maxTokens)
+            {
+                Emit(sectionStart, sectionEnd, text, tokens, section.HeadingPath);
+                return;
+            }
+        }
+
         _atoms.Clear();
         for (var b = section.FirstBlock; b < section.EndBlock; b++)
         {
