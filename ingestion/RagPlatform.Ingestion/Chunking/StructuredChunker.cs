@@ -38,6 +38,7 @@ public sealed class StructuredChunker
     /// <summary>The chunks of <paramref name="document"/>, in text order; none for a document without text.</summary>
     /// <exception cref="RagValidationException">The options are out of range; the exception names the setting.</exception>
     /// <exception cref="ArgumentException">The document's blocks do not fit its text (a parser bug).</exception>
+    /// <exception cref="InvalidOperationException">The counter counts a single character as more tokens than the budget.</exception>
     public IReadOnlyList<TextChunk> Chunk(ParsedDocument document, ChunkingOptions options)
     {
         ArgumentNullException.ThrowIfNull(document);
