@@ -49,7 +49,7 @@ internal sealed class WordPieceEncoder
     public IReadOnlyList<int> Encode(string text, int budget)
         => text.Length == 0
             ? []
-            : _tokenizer.EncodeToIds(text, budget + WordSlack, addSpecialTokens: false, out _, out _);
+            : _tokenizer.EncodeToIds(TokenCounters.ForBert(text), budget + WordSlack, addSpecialTokens: false, out _, out _);
 
-    public int CountTokens(string text) => text.Length == 0 ? 0 : _tokenizer.CountTokens(text);
+    public int CountTokens(string text) => text.Length == 0 ? 0 : _tokenizer.CountTokens(TokenCounters.ForBert(text));
 }

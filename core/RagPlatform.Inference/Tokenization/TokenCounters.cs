@@ -19,7 +19,30 @@ public static class TokenCounters
     public static ITokenCounter WordPiece(string vocabPath, bool lowerCase = true, string? name = null)
     {
         var tokenizer = CreateBertTokenizer(vocabPath, lowerCase);
-        return new TokenizerCounter($"wordpiece:{name ?? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(vocabPath)))}", tokenizer);
+        return new WordPieceCounter($"wordpiece:{name ?? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(vocabPath)))}", tokenizer);
+    }
+
+    /// <summary>
+    /// Prepares text for <see cref="BertTokenizer"/>: Microsoft.ML.Tokenizers 2.0.1 deletes
+    /// <c>\n</c>, <c>\r</c> and <c>\t</c> instead of treating them as spaces, gluing the words on
+    /// either side (<c>"cat\ndog"</c> becomes <c>cat ##dog</c>; Hugging Face gives <c>cat dog</c>).
+    /// Replacing them one for one keeps every character offset.
+    /// </summary>
+    public static string ForBert(string text)
+    {
+        if (text.AsSpan().IndexOfAny('\n', '\r', '\t') < 0)
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                span[i] = c is '\n' or '\r' or '\t' ? ' ' : c;
+            }
+        });
     }
 
     /// <summary>The BERT tokenizer configured as the ONNX models expect.</summary>
@@ -35,5 +58,12 @@ public static class TokenCounters
         public string Name => name;
 
         public int CountTokens(string text) => text.Length == 0 ? 0 : tokenizer.CountTokens(text);
+    }
+
+    private sealed class WordPieceCounter(string name, BertTokenizer tokenizer) : ITokenCounter
+    {
+        public string Name => name;
+
+        public int CountTokens(string text) => text.Length == 0 ? 0 : tokenizer.CountTokens(ForBert(text));
     }
 }

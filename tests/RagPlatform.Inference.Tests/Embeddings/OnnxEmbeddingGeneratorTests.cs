@@ -25,6 +25,19 @@ public sealed class OnnxEmbeddingGeneratorTests
     }
 
     [Fact]
+    public async Task Line_breaks_and_tabs_separate_words_as_spaces_do()
+    {
+        // BertTokenizer 2.0.1 deletes \n, \r and \t, gluing "cat\ndog" into "cat ##dog"; the embedder must not.
+        using var dir = EmbedderDirectory();
+        using var embedder = OnnxEmbeddingGenerator.Load(dir.Path, Options());
+
+        var embeddings = await embedder.GenerateAsync(["cat\n\ndog\tbird\r\nfish", "cat dog bird fish", "cat dogbird fish"], cancellationToken: Token);
+
+        Assert.True(Cosine(embeddings[0].Vector, embeddings[1].Vector) >= 0.99999f);
+        Assert.True(Cosine(embeddings[0].Vector, embeddings[2].Vector) < 0.99999f);
+    }
+
+    [Fact]
     public async Task More_texts_than_the_batch_size_come_back_in_input_order_as_if_embedded_one_by_one()
     {
         using var dir = EmbedderDirectory();
