@@ -291,7 +291,11 @@ internal static class HtmlParser
                 if (context.InListItem)
                 {
                     // Paragraphs inside a list item stay in the item, on their own lines.
-                    _buffer.Append('\n');
+                    if (HasText(_buffer, _prefixLength))
+                    {
+                        _buffer.Append('\n');
+                    }
+
                     WalkChildren(element, inner, depth);
                     _buffer.Append('\n');
                 }
