@@ -127,4 +127,17 @@ public sealed class HtmlParsingTests
 
         Assert.Equal("Fish & chips \u00e9t\u00e9 \U0001F600", document.Text);
     }
+
+    [Fact]
+    public void Html_nested_beyond_any_real_page_is_read_as_plain_text_so_its_words_are_still_indexed()
+    {
+        var html = "<html><head><style>p { color: red }</style></head><body>" + string.Concat(Enumerable.Repeat("<div><b>", 3_000))
+                   + "Deep words<script>var hidden = 1;</script> &amp; more<!-- a comment --></body></html>";
+
+        var document = _parser.Parse(TestDocuments.Utf8(html), "deep.html");
+
+        Assert.Equal("html", document.Format);
+        Assert.Equal("Deep words & more", document.Text);
+        ParsedDocumentAssert.WellFormed(document);
+    }
 }

@@ -129,4 +129,16 @@ public sealed class TextAndMarkdownParsingTests
         Assert.Equal("markdown", document.Format);
         Assert.Equal(BlockKind.Heading, document.Blocks[0].Kind);
     }
+
+    [Fact]
+    public void Markdown_nested_beyond_what_markdig_accepts_is_read_as_plain_text()
+    {
+        var markdown = string.Concat(Enumerable.Range(0, 200).Select(i => new string(' ', i * 2) + "- level " + i + "\n"));
+
+        var document = _parser.Parse(TestDocuments.Utf8(markdown), "deep.md");
+
+        Assert.Equal("markdown", document.Format);
+        Assert.StartsWith("- level 0\n- level 1\n", document.Text, StringComparison.Ordinal);
+        Assert.EndsWith("- level 199", document.Text, StringComparison.Ordinal);
+    }
 }

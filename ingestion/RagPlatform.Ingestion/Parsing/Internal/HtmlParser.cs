@@ -44,6 +44,11 @@ internal static class HtmlParser
 
     public static ParsedDocument Parse(string text, string subject)
     {
+        if (NestingGuard.HtmlTooDeep(text))
+        {
+            return PlainTextParser.Parse(HtmlText.StripTags(text), subject, DocumentFormat.Html);
+        }
+
         var parser = new AngleSharp.Html.Parser.HtmlParser(new HtmlParserOptions { IsScripting = false });
         using var document = parser.ParseDocument(text);
 

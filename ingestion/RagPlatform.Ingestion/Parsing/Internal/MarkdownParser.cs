@@ -26,6 +26,11 @@ internal static class MarkdownParser
 
     public static ParsedDocument Parse(string text, string subject)
     {
+        if (NestingGuard.MarkdownTooDeep(text))
+        {
+            return PlainTextParser.Parse(text, subject, DocumentFormat.Markdown);
+        }
+
         var document = Markdown.Parse(text, Pipeline);
         var walker = new Walker(new NormalizedTextBuilder(text.Length + 16));
         walker.WalkBlocks(document, BlockKind.Paragraph);
@@ -285,17 +290,14 @@ internal static class MarkdownParser
     }
 }
 
-/// <summary>Text of raw HTML found inside Markdown: tags dropped, entities decoded, scripts and styles skipped.</summary>
+/// <summary>
+/// Text of raw HTML without a DOM: tags dropped, comments, scripts and styles skipped, entities
+/// decoded. Used for HTML blocks inside Markdown and for HTML too deeply nested to parse. Linear time.
+/// </summary>
 internal static class HtmlText
 {
     public static string StripTags(string html)
     {
-        var trimmed = html.AsSpan().TrimStart();
-        if (trimmed.StartsWith("<script", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("<style", StringComparison.OrdinalIgnoreCase))
-        {
-            return string.Empty;
-        }
-
         var result = new StringBuilder(html.Length);
         var position = 0;
         while (position < html.Length)
@@ -307,16 +309,37 @@ internal static class HtmlText
                 break;
             }
 
-            var close = html.IndexOf('>', open + 1);
-            if (close < 0)
+            result.Append(html, position, open - position);
+            int resume;
+            if (html.AsSpan(open).StartsWith("<!--", StringComparison.Ordinal))
             {
-                // No tag closes: the rest is text, and stopping here keeps this linear.
-                result.Append(html, position, html.Length - position);
-                break;
+                var end = html.IndexOf("-->", open + 4, StringComparison.Ordinal);
+                resume = end < 0 ? html.Length : end + 3;
+            }
+            else
+            {
+                var close = html.IndexOf('>', open + 1);
+                if (close < 0)
+                {
+                    // No tag closes: the rest is text, and stopping here keeps this linear.
+                    result.Append(html, open, html.Length - open);
+                    break;
+                }
+
+                resume = close + 1;
+                foreach (var skipped in (ReadOnlySpan<string>)["script", "style"])
+                {
+                    if (html.AsSpan(open + 1).StartsWith(skipped, StringComparison.OrdinalIgnoreCase))
+                    {
+                        var end = html.IndexOf("</" + skipped, resume, StringComparison.OrdinalIgnoreCase);
+                        var endClose = end < 0 ? -1 : html.IndexOf('>', end);
+                        resume = endClose < 0 ? html.Length : endClose + 1;
+                    }
+                }
             }
 
-            result.Append(html, position, open - position).Append(' ');
-            position = close + 1;
+            result.Append(' ');
+            position = resume;
         }
 
         return WebUtility.HtmlDecode(result.ToString());

@@ -3,7 +3,8 @@ namespace RagPlatform.Ingestion.Parsing.Internal;
 /// <summary>Plain text: paragraphs are separated by blank lines; the lines inside a paragraph are kept.</summary>
 internal static class PlainTextParser
 {
-    public static ParsedDocument Parse(string text, string subject)
+    /// <param name="format">The format to report: Markdown and HTML too deeply nested to parse are read as plain text.</param>
+    public static ParsedDocument Parse(string text, string subject, DocumentFormat format = DocumentFormat.Text)
     {
         var builder = new NormalizedTextBuilder(text.Length + 16);
         var span = text.AsSpan();
@@ -42,7 +43,7 @@ internal static class PlainTextParser
         }
 
         return builder.Build(
-            DocumentFormat.Text,
+            format,
             title: null,
             metadata: null,
             pageCount: null,
