@@ -199,9 +199,11 @@ internal static class HtmlParser
 
         public void WalkChildren(INode node, Context context, int depth)
         {
-            for (var child = node.FirstChild; child is not null; child = child.NextSibling)
+            // By index: AngleSharp's NextSibling searches the parent's children, which is quadratic on wide pages.
+            var children = node.ChildNodes;
+            for (var i = 0; i < children.Length; i++)
             {
-                Walk(child, context, depth + 1);
+                Walk(children[i], context, depth + 1);
             }
         }
 
@@ -327,8 +329,10 @@ internal static class HtmlParser
                 number = start;
             }
 
-            for (var child = list.FirstChild; child is not null; child = child.NextSibling)
+            var children = list.ChildNodes;
+            for (var i = 0; i < children.Length; i++)
             {
+                var child = children[i];
                 if (child is IElement { LocalName: "li" } item)
                 {
                     if (IsDropped(item, context))
@@ -449,9 +453,10 @@ internal static class HtmlParser
                     continue;
                 }
 
-                for (var child = node.LastChild; child is not null; child = child.PreviousSibling)
+                var children = node.ChildNodes;
+                for (var i = children.Length - 1; i >= 0; i--)
                 {
-                    stack.Push(child);
+                    stack.Push(children[i]);
                 }
             }
         }
