@@ -140,4 +140,24 @@ public sealed class HtmlParsingTests
         Assert.Equal("Deep words & more", document.Text);
         ParsedDocumentAssert.WellFormed(document);
     }
+
+    [Fact]
+    public void Landmark_roles_and_boilerplate_class_names_are_dropped_but_a_layout_wrapper_holding_the_title_is_kept()
+    {
+        var html = """
+            <body>
+              <div role="navigation">Skip to content</div>
+              <div role="banner">Site banner</div>
+              <div class="gdpr-consent-popup">Manage consent</div>
+              <div id="breadcrumbs">Home / Energy</div>
+              <div class="share-buttons">Share on social</div>
+              <div class="page sidebar-layout"><h1>Kept Title</h1><p>Kept body.</p><div class="sidebar">Side links</div></div>
+              <div role="contentinfo">Legal</div>
+            </body>
+            """;
+
+        var document = _parser.Parse(TestDocuments.Utf8(html), "roles.html");
+
+        Assert.Equal(["Kept Title", "Kept body."], ParsedDocumentAssert.BlockTexts(document));
+    }
 }
