@@ -10,6 +10,7 @@ internal static class RagCli
     {
         var root = new RootCommand("RagPlatform: ingest documents into hybrid indexes and retrieve permission-aware chunks with citations.");
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

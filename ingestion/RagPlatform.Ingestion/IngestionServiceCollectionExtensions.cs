@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RagPlatform.Ingestion.Parsing;
 using RagPlatform.Ingestion.Pipeline;
+using RagPlatform.Ingestion.Sources;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -14,6 +15,8 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton<DocumentParser>();
         services.TryAddSingleton<DocumentCommitter>();
         services.TryAddSingleton<IngestionPipeline>();
+        services.TryAddSingleton<PathIngestor>();
+        services.TryAddSingleton<StoreConsistencyChecker>();
         return services;
     }
 }

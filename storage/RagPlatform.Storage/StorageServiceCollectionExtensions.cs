@@ -2,8 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RagPlatform.Core.Configuration;
+using Microsoft.Extensions.Logging;
+using RagPlatform.Core.Indexing;
 using RagPlatform.Core.Metadata;
 using RagPlatform.Storage.Metadata;
+using RagPlatform.Storage.Vectors;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -15,6 +18,10 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IDbContextFactory<MetadataDbContext>>(sp => CreateContextFactory(sp.GetRequiredService<IOptions<RagOptions>>().Value));
         services.TryAddSingleton<IMetadataStore, EfMetadataStore>();
+        services.TryAddSingleton<IVectorIndex>(sp => EmbeddedVectorIndex.Open(
+            Path.Combine(sp.GetRequiredService<IOptions<RagOptions>>().Value.DataDirectory, "vectors"),
+            sp.GetService<IOptions<VectorIndexOptions>>()?.Value,
+            sp.GetService<ILoggerFactory>()?.CreateLogger<EmbeddedVectorIndex>()));
         return services;
     }
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Core;
-using RagPlatform.Core.Metadata;
 using RagPlatform.Core.Security;
 using RagPlatform.Ingestion.Pipeline;
 using RagPlatform.Ingestion.Sources;
@@ -53,27 +52,14 @@ internal static class IngestCommand
 
     internal static async Task<IngestionResult> RunAsync(IServiceProvider services, IReadOnlyList<string> paths, string tenant, string sourceName, AccessControlList acl, bool force, bool json, CancellationToken ct)
     {
-        var metadata = services.GetRequiredService<IMetadataStore>();
-        await metadata.MigrateAsync(ct);
-        var source = await metadata.EnsureSourceAsync(tenant, sourceName, SourceKind.Files, ct);
-        var listing = FileSystemListing.List(paths);
-        var pipeline = services.GetRequiredService<IngestionPipeline>();
         if (acl.IsEmpty && !json)
         {
             Console.Error.WriteLine("note: no --acl given: the documents are visible to nobody but an admin (deny by default). Pass --acl public to share them with the tenant.");
         }
 
         using var progress = ConsoleProgress.ForTerminal(json);
-        var result = await pipeline.RunAsync(
-            new IngestionRequest
-            {
-                Source = source,
-                Items = listing.Items,
-                DefaultAcl = acl,
-                DeletionScope = listing.Covers,
-                Trigger = "cli",
-                Force = force,
-            },
+        var result = await services.GetRequiredService<PathIngestor>().IngestAsync(
+            new PathIngestionRequest { Paths = paths, Tenant = tenant, Source = sourceName, Acl = acl, Force = force },
             progress,
             ct);
         if (result.KeywordOnlyReason is { } reason && !json)

@@ -28,13 +28,13 @@ public sealed class DocumentParser
         {
             return detection.Format switch
             {
-                DocumentFormat.Text => PlainTextParser.Parse(detection.Text!, subject),
-                DocumentFormat.Markdown => MarkdownParser.Parse(detection.Text!, subject),
-                DocumentFormat.Html => HtmlParser.Parse(detection.Text!, subject),
-                DocumentFormat.Json => JsonParser.Parse(detection.Text!, subject),
-                DocumentFormat.Csv => CsvParser.Parse(detection.Text!, detection.Delimiter, subject),
-                DocumentFormat.Pdf => PdfParser.Parse(content, subject),
-                DocumentFormat.Docx => DocxParser.Parse(content, detection.Zip, subject),
+                FileFormat.Text => PlainTextParser.Parse(detection.Text!, subject),
+                FileFormat.Markdown => MarkdownParser.Parse(detection.Text!, subject),
+                FileFormat.Html => HtmlParser.Parse(detection.Text!, subject),
+                FileFormat.Json => JsonParser.Parse(detection.Text!, subject),
+                FileFormat.Csv => CsvParser.Parse(detection.Text!, detection.Delimiter, subject),
+                FileFormat.Pdf => PdfParser.Parse(content, subject),
+                FileFormat.Docx => DocxParser.Parse(content, detection.Zip, subject),
                 _ => throw new UnreachableException($"No parser for {detection.Format}."),
             };
         }
@@ -64,7 +64,7 @@ public sealed class DocumentParser
     /// The format <see cref="Parse"/> would use, or null when the content would be rejected before
     /// parsing (empty, binary, not valid UTF-8/UTF-16, or named .pdf/.docx but something else).
     /// </summary>
-    public static DocumentFormat? Detect(ReadOnlySpan<byte> content, string? fileName, string? contentType)
+    public static FileFormat? Detect(ReadOnlySpan<byte> content, string? fileName, string? contentType)
     {
         try
         {
@@ -76,14 +76,14 @@ public sealed class DocumentParser
         }
     }
 
-    private static string Describe(DocumentFormat format) => format switch
+    private static string Describe(FileFormat format) => format switch
     {
-        DocumentFormat.Pdf => "a PDF",
-        DocumentFormat.Docx => "a DOCX",
-        DocumentFormat.Html => "HTML",
-        DocumentFormat.Markdown => "Markdown",
-        DocumentFormat.Json => "JSON",
-        DocumentFormat.Csv => "CSV",
+        FileFormat.Pdf => "a PDF",
+        FileFormat.Docx => "a DOCX",
+        FileFormat.Html => "HTML",
+        FileFormat.Markdown => "Markdown",
+        FileFormat.Json => "JSON",
+        FileFormat.Csv => "CSV",
         _ => "text",
     };
 }

@@ -4,10 +4,6 @@ using RagPlatform.Ingestion.Parsing.Internal;
 
 namespace RagPlatform.Ingestion.Tests.Parsing;
 
-// DocumentFormat.OpenXml's root namespace hides the DocumentFormat enum outside RagPlatform.Ingestion.Parsing;
-// an alias inside the namespace is found before the global namespace.
-using DocumentFormat = RagPlatform.Ingestion.Parsing.DocumentFormat;
-
 public sealed class NormalizationTests
 {
     private static string Normalise(string raw)
@@ -65,7 +61,7 @@ public sealed class NormalizationTests
         Assert.True(builder.Add(BlockKind.Paragraph, "Body\r\ntext", page: 3));
         Assert.True(builder.AddCode("\tindented"));
 
-        var document = builder.Build(DocumentFormat.Text, "  A   title\n", null, null, "empty");
+        var document = builder.Build(FileFormat.Text, "  A   title\n", null, null, "empty");
 
         Assert.Equal("Title\n\nBody\ntext\n\n    indented", document.Text);
         Assert.Equal(["Title", "Body\ntext", "    indented"], ParsedDocumentAssert.BlockTexts(document));
@@ -81,7 +77,7 @@ public sealed class NormalizationTests
         var builder = new NormalizedTextBuilder();
         builder.Add(BlockKind.Paragraph, "\u200B \n");
 
-        ParsedDocumentAssert.Rejected(FailureKind.Empty, () => builder.Build(DocumentFormat.Text, null, null, null, "nothing here"), "nothing here");
+        ParsedDocumentAssert.Rejected(FailureKind.Empty, () => builder.Build(FileFormat.Text, null, null, null, "nothing here"), "nothing here");
     }
 
     [Fact]

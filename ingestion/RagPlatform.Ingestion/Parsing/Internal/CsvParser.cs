@@ -47,7 +47,7 @@ internal static class CsvParser
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["columns"] = string.Join(", ", names) };
         return builder.Build(
-            DocumentFormat.Csv,
+            FileFormat.Csv,
             title: null,
             metadata,
             pageCount: null,

@@ -103,7 +103,7 @@ internal static class DocxParser
             metadata["created"] = utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
 
-        return reader.Builder.Build(DocumentFormat.Docx, title, metadata, pageCount: null, $"{subject} contains no text in its body.");
+        return reader.Builder.Build(FileFormat.Docx, title, metadata, pageCount: null, $"{subject} contains no text in its body.");
     }
 
     private sealed class BodyReader(NormalizedTextBuilder builder, Styles styles, Numbering numbering)

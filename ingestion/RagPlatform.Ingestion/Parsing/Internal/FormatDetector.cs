@@ -5,7 +5,7 @@ using RagPlatform.Core.Documents;
 namespace RagPlatform.Ingestion.Parsing.Internal;
 
 /// <summary>What detection found: the format, and for text formats the decoded text.</summary>
-internal sealed record Detection(DocumentFormat Format, string? Text = null, char? Delimiter = null, ZipDirectory? Zip = null);
+internal sealed record Detection(FileFormat Format, string? Text = null, char? Delimiter = null, ZipDirectory? Zip = null);
 
 /// <summary>
 /// Decides the format from the content first and the name or content type second: magic numbers
@@ -75,19 +75,19 @@ internal static class FormatDetector
         var pdfHeader = content[..Math.Min(content.Length, PdfHeaderWindow)].IndexOf("%PDF-"u8);
         if (pdfHeader >= 0)
         {
-            return new Detection(DocumentFormat.Pdf);
+            return new Detection(FileFormat.Pdf);
         }
 
         if (ZipDirectory.HasZipSignature(content))
         {
-            return DetectZip(content, claim?.Format == DocumentFormat.Docx, subject, claimed);
+            return DetectZip(content, claim?.Format == FileFormat.Docx, subject, claimed);
         }
 
         var binary = DescribeBinary(content);
-        if (claim?.Format is DocumentFormat.Pdf or DocumentFormat.Docx)
+        if (claim?.Format is FileFormat.Pdf or FileFormat.Docx)
         {
             var what = binary?.What ?? (LooksLikeHtml(content) ? "an HTML page (perhaps an error or login page saved in its place)" : "text or other data");
-            var expected = claim.Value.Format == DocumentFormat.Pdf ? "a PDF (it does not start with %PDF-)" : "a DOCX (it is not a ZIP package)";
+            var expected = claim.Value.Format == FileFormat.Pdf ? "a PDF (it does not start with %PDF-)" : "a DOCX (it is not a ZIP package)";
             throw new DocumentRejectedException(
                 FailureKind.Corrupt,
                 $"{subject} is {claimed} but is not {expected}; it looks like {what}. Re-export or re-download the original file.");
@@ -101,22 +101,22 @@ internal static class FormatDetector
         }
 
         var text = TextDecoder.Decode(content, charset, subject);
-        if (claim is { } known && known.Format != DocumentFormat.Text)
+        if (claim is { } known && known.Format != FileFormat.Text)
         {
             return new Detection(known.Format, text, known.Delimiter);
         }
 
         if (LooksLikeHtml(text))
         {
-            return new Detection(DocumentFormat.Html, text);
+            return new Detection(FileFormat.Html, text);
         }
 
         if (claim is null && LooksLikeJson(text))
         {
-            return new Detection(DocumentFormat.Json, text);
+            return new Detection(FileFormat.Json, text);
         }
 
-        return new Detection(DocumentFormat.Text, text);
+        return new Detection(FileFormat.Text, text);
     }
 
     private static Detection DetectZip(ReadOnlySpan<byte> content, bool claimedDocx, string subject, string claimed)
@@ -135,7 +135,7 @@ internal static class FormatDetector
 
         if (zip.Contains("word/document.xml"))
         {
-            return new Detection(DocumentFormat.Docx, Zip: zip);
+            return new Detection(FileFormat.Docx, Zip: zip);
         }
 
         var (what, advice) =
@@ -201,30 +201,30 @@ internal static class FormatDetector
         return Path.GetExtension(name.AsSpan().TrimEnd()).ToString().ToLowerInvariant();
     }
 
-    private static (DocumentFormat Format, char? Delimiter)? ClaimByExtension(string extension) => extension switch
+    private static (FileFormat Format, char? Delimiter)? ClaimByExtension(string extension) => extension switch
     {
-        ".txt" or ".text" or ".log" => (DocumentFormat.Text, null),
-        ".md" or ".markdown" or ".mdown" or ".mkd" or ".mkdn" => (DocumentFormat.Markdown, null),
-        ".html" or ".htm" or ".xhtml" => (DocumentFormat.Html, null),
-        ".pdf" => (DocumentFormat.Pdf, null),
-        ".docx" or ".docm" or ".dotx" => (DocumentFormat.Docx, null),
-        ".json" => (DocumentFormat.Json, null),
-        ".csv" => (DocumentFormat.Csv, null),
-        ".tsv" or ".tab" => (DocumentFormat.Csv, '\t'),
+        ".txt" or ".text" or ".log" => (FileFormat.Text, null),
+        ".md" or ".markdown" or ".mdown" or ".mkd" or ".mkdn" => (FileFormat.Markdown, null),
+        ".html" or ".htm" or ".xhtml" => (FileFormat.Html, null),
+        ".pdf" => (FileFormat.Pdf, null),
+        ".docx" or ".docm" or ".dotx" => (FileFormat.Docx, null),
+        ".json" => (FileFormat.Json, null),
+        ".csv" => (FileFormat.Csv, null),
+        ".tsv" or ".tab" => (FileFormat.Csv, '\t'),
         _ => null,
     };
 
-    private static (DocumentFormat Format, char? Delimiter)? ClaimByMediaType(string mediaType) => mediaType switch
+    private static (FileFormat Format, char? Delimiter)? ClaimByMediaType(string mediaType) => mediaType switch
     {
-        "text/plain" => (DocumentFormat.Text, null),
-        "text/markdown" or "text/x-markdown" => (DocumentFormat.Markdown, null),
-        "text/html" or "application/xhtml+xml" => (DocumentFormat.Html, null),
-        "application/pdf" or "application/x-pdf" => (DocumentFormat.Pdf, null),
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => (DocumentFormat.Docx, null),
-        "application/json" or "text/json" => (DocumentFormat.Json, null),
-        "text/csv" or "application/csv" => (DocumentFormat.Csv, null),
-        "text/tab-separated-values" => (DocumentFormat.Csv, '\t'),
-        _ when mediaType.EndsWith("+json", StringComparison.Ordinal) => (DocumentFormat.Json, null),
+        "text/plain" => (FileFormat.Text, null),
+        "text/markdown" or "text/x-markdown" => (FileFormat.Markdown, null),
+        "text/html" or "application/xhtml+xml" => (FileFormat.Html, null),
+        "application/pdf" or "application/x-pdf" => (FileFormat.Pdf, null),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => (FileFormat.Docx, null),
+        "application/json" or "text/json" => (FileFormat.Json, null),
+        "text/csv" or "application/csv" => (FileFormat.Csv, null),
+        "text/tab-separated-values" => (FileFormat.Csv, '\t'),
+        _ when mediaType.EndsWith("+json", StringComparison.Ordinal) => (FileFormat.Json, null),
         _ => null,
     };
 

@@ -46,7 +46,7 @@ internal static class HtmlParser
     {
         if (NestingGuard.HtmlTooDeep(text))
         {
-            return PlainTextParser.Parse(HtmlText.StripTags(text), subject, DocumentFormat.Html);
+            return PlainTextParser.Parse(HtmlText.StripTags(text), subject, FileFormat.Html);
         }
 
         var parser = new AngleSharp.Html.Parser.HtmlParser(new HtmlParserOptions { IsScripting = false });
@@ -70,7 +70,7 @@ internal static class HtmlParser
             title = walker.FirstH1;
         }
 
-        return walker.Builder.Build(DocumentFormat.Html, title, Metadata(document), pageCount: null, $"{subject} has no visible text outside navigation, scripts and page furniture.");
+        return walker.Builder.Build(FileFormat.Html, title, Metadata(document), pageCount: null, $"{subject} has no visible text outside navigation, scripts and page furniture.");
     }
 
     private static Dictionary<string, string> Metadata(IHtmlDocument document)

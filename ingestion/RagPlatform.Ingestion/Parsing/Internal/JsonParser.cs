@@ -87,7 +87,7 @@ internal static class JsonParser
             }
 
             return builder.Build(
-                DocumentFormat.Json,
+                FileFormat.Json,
                 title,
                 metadata: null,
                 pageCount: null,

@@ -28,7 +28,7 @@ internal static class MarkdownParser
     {
         if (NestingGuard.MarkdownTooDeep(text))
         {
-            return PlainTextParser.Parse(text, subject, DocumentFormat.Markdown);
+            return PlainTextParser.Parse(text, subject, FileFormat.Markdown);
         }
 
         var document = Markdown.Parse(text, Pipeline);
@@ -49,7 +49,7 @@ internal static class MarkdownParser
         }
 
         return walker.Builder.Build(
-            DocumentFormat.Markdown,
+            FileFormat.Markdown,
             title,
             walker.Metadata,
             pageCount: null,

@@ -44,7 +44,7 @@ internal sealed class NormalizedTextBuilder
         => Append(BlockKind.Code, raw, 0, page, code: true);
 
     /// <summary>The document, or <see cref="FailureKind.Empty"/> with <paramref name="emptyMessage"/> when no block has text.</summary>
-    public ParsedDocument Build(DocumentFormat format, string? title, IReadOnlyDictionary<string, string>? metadata, int? pageCount, string emptyMessage)
+    public ParsedDocument Build(FileFormat format, string? title, IReadOnlyDictionary<string, string>? metadata, int? pageCount, string emptyMessage)
     {
         if (_blocks.Count == 0)
         {

@@ -86,7 +86,7 @@ internal static class PdfParser
             }
 
             return builder.Build(
-                DocumentFormat.Pdf,
+                FileFormat.Pdf,
                 title,
                 metadata,
                 document.NumberOfPages,

@@ -4,7 +4,7 @@ namespace RagPlatform.Ingestion.Parsing.Internal;
 internal static class PlainTextParser
 {
     /// <param name="format">The format to report: Markdown and HTML too deeply nested to parse are read as plain text.</param>
-    public static ParsedDocument Parse(string text, string subject, DocumentFormat format = DocumentFormat.Text)
+    public static ParsedDocument Parse(string text, string subject, FileFormat format = FileFormat.Text)
     {
         var builder = new NormalizedTextBuilder(text.Length + 16);
         var span = text.AsSpan();

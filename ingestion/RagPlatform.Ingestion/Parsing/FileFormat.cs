@@ -1,7 +1,7 @@
 namespace RagPlatform.Ingestion.Parsing;
 
 /// <summary>The document formats the parser reads; <see cref="ParsedDocument.Format"/> is the lower-case wire name.</summary>
-public enum DocumentFormat
+public enum FileFormat
 {
     Text,
     Markdown,
@@ -14,18 +14,18 @@ public enum DocumentFormat
     Csv,
 }
 
-public static class DocumentFormatExtensions
+public static class FileFormatExtensions
 {
     /// <summary>The stable name stored with a document: <c>text</c>, <c>markdown</c>, <c>html</c>, <c>pdf</c>, <c>docx</c>, <c>json</c>, <c>csv</c>.</summary>
-    public static string ToWireName(this DocumentFormat format) => format switch
+    public static string ToWireName(this FileFormat format) => format switch
     {
-        DocumentFormat.Text => "text",
-        DocumentFormat.Markdown => "markdown",
-        DocumentFormat.Html => "html",
-        DocumentFormat.Pdf => "pdf",
-        DocumentFormat.Docx => "docx",
-        DocumentFormat.Json => "json",
-        DocumentFormat.Csv => "csv",
+        FileFormat.Text => "text",
+        FileFormat.Markdown => "markdown",
+        FileFormat.Html => "html",
+        FileFormat.Pdf => "pdf",
+        FileFormat.Docx => "docx",
+        FileFormat.Json => "json",
+        FileFormat.Csv => "csv",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown document format."),
     };
 }
