@@ -20,7 +20,15 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
 {
     private const string AnalysisKey = "rag.keyword.analysis";
 
+    /// <summary>
+    /// Held open with <see cref="FileShare.None"/> while the index is open. Lucene.Net's own write.lock
+    /// does not stop a second process on Linux (measured: two processes opened one index), so this
+    /// lock, which .NET enforces across processes with flock, is what keeps a second writer out.
+    /// </summary>
+    private const string ProcessLockFile = "rag-keyword.lock";
+
     private readonly string _path;
+    private readonly FileStream _processLock;
     private readonly LuceneDirectory _directory;
     private readonly KeywordIndexOptions _options;
     private readonly EnglishChunkAnalyzer _analyzer;
@@ -29,9 +37,10 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
     private volatile Engine _engine;
     private volatile bool _disposed;
 
-    private LuceneKeywordIndex(string path, LuceneDirectory directory, KeywordIndexOptions options, EnglishChunkAnalyzer analyzer, ExactLengthBm25Similarity similarity, Engine engine)
+    private LuceneKeywordIndex(string path, FileStream processLock, LuceneDirectory directory, KeywordIndexOptions options, EnglishChunkAnalyzer analyzer, ExactLengthBm25Similarity similarity, Engine engine)
     {
         _path = path;
+        _processLock = processLock;
         _directory = directory;
         _options = options;
         _analyzer = analyzer;
@@ -61,28 +70,25 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
         var path = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(path);
 
+        var processLock = LockProcess(path);
         var analyzer = new EnglishChunkAnalyzer(options.Stemmer, options.StopWords, options.FoldToAscii);
         var signature = analyzer.Signature + "|layout=" + options.Layout;
         var similarity = new ExactLengthBm25Similarity(options.K1, options.B);
-        var luceneDirectory = FSDirectory.Open(path);
+        LuceneDirectory? luceneDirectory = null;
+        Engine? engine = null;
         try
         {
-            var engine = Engine.Open(path, luceneDirectory, analyzer, similarity, options);
-            try
-            {
-                CheckOrRecordAnalysis(path, engine.Writer, signature);
-                return new LuceneKeywordIndex(path, luceneDirectory, options, analyzer, similarity, engine);
-            }
-            catch
-            {
-                engine.Dispose();
-                throw;
-            }
+            luceneDirectory = FSDirectory.Open(path);
+            engine = Engine.Open(path, luceneDirectory, analyzer, similarity, options);
+            CheckOrRecordAnalysis(path, engine.Writer, signature);
+            return new LuceneKeywordIndex(path, processLock, luceneDirectory, options, analyzer, similarity, engine);
         }
         catch
         {
-            luceneDirectory.Dispose();
+            engine?.Dispose();
+            luceneDirectory?.Dispose();
             analyzer.Dispose();
+            processLock.Dispose();
             throw;
         }
     }
@@ -242,12 +248,28 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
             _engine.Dispose();
             _directory.Dispose();
             _analyzer.Dispose();
+            _processLock.Dispose();
         }
         finally
         {
             _writeLock.Release();
         }
     }
+
+    private static FileStream LockProcess(string path)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(path, ProcessLockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw InUse(path, e);
+        }
+    }
+
+    private static IOException InUse(string path, Exception inner)
+        => new($"the keyword index at {path} is in use by another process; stop it or use another data directory", inner);
 
     private static void CheckOrRecordAnalysis(string path, IndexWriter writer, string signature)
     {
@@ -362,7 +384,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
             }
             catch (LockObtainFailedException e)
             {
-                throw new IOException($"the keyword index at {path} is in use by another process; stop it or use another data directory", e);
+                throw InUse(path, e);
             }
             catch (Exception e) when (e is CorruptIndexException or IndexFormatTooOldException or IndexFormatTooNewException)
             {

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using RagPlatform.Core.Indexing;
 using RagPlatform.Storage.Keyword;
+using RagPlatform.Testing;
 
 namespace RagPlatform.Storage.Tests.Keyword;
 
@@ -18,6 +20,37 @@ public sealed class WriteSemanticsTests : IDisposable
         Assert.Equal(
             $"the keyword index at {Path.GetFullPath(_index.Path)} is in use by another process; stop it or use another data directory",
             error.Message);
+    }
+
+    [Fact]
+    public async Task Another_process_holding_the_directory_keeps_this_one_out()
+    {
+        using var other = new TempDirectory("keyword");
+        var lockFile = other.Combine("rag-keyword.lock");
+
+        // util-linux's flock stands in for a second server: it takes the same OS lock from another process.
+        var psi = new ProcessStartInfo("flock") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "--exclusive", lockFile, "--command", "echo locked; sleep 60" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var holder = Process.Start(psi)!;
+        try
+        {
+            Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync(Ct));
+
+            var error = Assert.Throws<IOException>(() => LuceneKeywordIndex.Open(other.Path));
+            Assert.Contains("is in use by another process", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            await holder.WaitForExitAsync(Ct);
+        }
+
+        using var reopened = LuceneKeywordIndex.Open(other.Path);
+        Assert.Equal(0, reopened.Count);
     }
 
     [Fact]
