@@ -97,7 +97,7 @@ public sealed class KeywordIndexOptions
 
     /// <summary>
     /// Distinct words of a query that are searched; the rest are ignored. Caps the cost of huge
-    /// query strings. At most 1024, Lucene's clause limit.
+    /// query strings.
     /// </summary>
     [Range(1, 1024)]
     public int MaxQueryTerms { get; set; } = 1024;

@@ -34,6 +34,8 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
     private readonly EnglishChunkAnalyzer _analyzer;
     private readonly ExactLengthBm25Similarity _similarity;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly AccessFilterCache _accessFilters = new();
+    private readonly (string Field, float Weight)[] _searchedFields;
     private volatile Engine _engine;
     private volatile bool _disposed;
 
@@ -46,6 +48,10 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
         _analyzer = analyzer;
         _similarity = similarity;
         _engine = engine;
+
+        // The body field holds the title too (Combined) or not (Separate); the title alone adds its weight on top.
+        var body = (options.Layout == KeywordFieldLayout.Separate ? ChunkFields.Body : ChunkFields.Content, 1f);
+        _searchedFields = options.TitleWeight > 0 ? [body, (ChunkFields.Title, options.TitleWeight)] : [body];
     }
 
     /// <summary>Number of live chunks in the last committed state.</summary>
@@ -157,27 +163,31 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         var terms = _analyzer.AnalyzeQuery(queryText, _options.MaxQueryTerms);
-        var luceneFilter = KeywordQueries.Filter(filter);
-        if (terms.Count == 0 || luceneFilter is null)
+        if (terms.Count == 0)
         {
             return ValueTask.FromResult<IReadOnlyList<ScoredChunk>>([]);
         }
 
-        var query = new FilteredQuery(KeywordQueries.Text(terms, _options.Layout, _options.TitleWeight), luceneFilter);
         using var lease = Acquire();
         var searcher = lease.Searcher;
-        var top = searcher.Search(query, Math.Min(limit, Math.Max(1, searcher.IndexReader.MaxDoc)));
-        if (top.ScoreDocs.Length == 0)
+        var luceneFilter = KeywordQueries.Filter(filter, _accessFilters, searcher.IndexReader.MaxDoc);
+        if (luceneFilter is null)
+        {
+            return ValueTask.FromResult<IReadOnlyList<ScoredChunk>>([]);
+        }
+
+        var scoreDocs = Bm25Searcher.Search(searcher, _similarity, terms, _searchedFields, luceneFilter, Math.Min(limit, Math.Max(1, searcher.IndexReader.MaxDoc)));
+        if (scoreDocs.Length == 0)
         {
             return ValueTask.FromResult<IReadOnlyList<ScoredChunk>>([]);
         }
 
         var leaves = searcher.IndexReader.Leaves;
-        var hits = new ScoredChunk[top.ScoreDocs.Length];
+        var hits = new ScoredChunk[scoreDocs.Length];
         var bytes = new BytesRef();
         for (var i = 0; i < hits.Length; i++)
         {
-            var hit = top.ScoreDocs[i];
+            var hit = scoreDocs[i];
             var leaf = leaves[ReaderUtil.SubIndex(hit.Doc, leaves)];
             var reader = leaf.AtomicReader;
             var doc = hit.Doc - leaf.DocBase;

@@ -7,44 +7,22 @@ using RagPlatform.Core.Indexing;
 namespace RagPlatform.Storage.Keyword.Internal;
 
 /// <summary>
-/// Builds the Lucene queries from analysed terms and from a <see cref="SearchFilter"/>. Lucene 4.8
-/// has no FILTER occurrence, so the filter is a <see cref="Filter"/> applied inside the search by a
-/// <see cref="FilteredQuery"/>: it never scores and it restricts which documents are scored.
+/// Builds the Lucene filter of a <see cref="SearchFilter"/>. Lucene 4.8 has no FILTER occurrence, so
+/// the filter is a <see cref="Filter"/> whose documents are the only ones the search scores
+/// (see <see cref="Bm25Searcher"/>): it never scores and is never applied afterwards.
 /// </summary>
 internal static class KeywordQueries
 {
-    /// <summary>A bag of words: one SHOULD clause per distinct term and field, weighted by how often the term occurs in the query.</summary>
-    public static Query Text(List<KeyValuePair<string, int>> terms, KeywordFieldLayout layout, float titleWeight)
-    {
-        var bodyField = layout == KeywordFieldLayout.Separate ? ChunkFields.Body : ChunkFields.Content;
-        var body = Terms(bodyField, terms, 1f);
-        if (titleWeight <= 0)
-        {
-            return body;
-        }
-
-        // Two nested queries keep each under Lucene's 1024-clause limit; BM25 has no coordination factor, so nesting does not change scores.
-        var both = new BooleanQuery(disableCoord: true)
-        {
-            { body, Occur.SHOULD },
-            { Terms(ChunkFields.Title, terms, titleWeight), Occur.SHOULD },
-        };
-        return both;
-    }
-
     /// <summary>The filter, or null when it can match nothing at all (no principals, an empty "in" list).</summary>
-    public static Filter? Filter(SearchFilter filter)
+    public static Filter? Filter(SearchFilter filter, AccessFilterCache access, int maxDoc)
     {
         if (filter.Principals.Count == 0)
         {
             return null;
         }
 
-        var all = new BooleanFilter
-        {
-            new FilterClause(new TermFilter(new Term(ChunkFields.Tenant, filter.Tenant)), Occur.MUST),
-            new FilterClause(AnyOf(ChunkFields.Acl, filter.Principals), Occur.MUST),
-        };
+        var tenantAndAcl = access.Get(filter.Tenant, filter.Principals, maxDoc);
+        var all = new BooleanFilter { new FilterClause(tenantAndAcl, Occur.MUST) };
 
         if (filter.SourceIds is { Count: > 0 } sources)
         {
@@ -72,19 +50,15 @@ internal static class KeywordQueries
             all.Add(metadata, Occur.MUST);
         }
 
-        return all;
+        return all.Clauses.Count == 1 ? tenantAndAcl : all;
     }
 
-    private static BooleanQuery Terms(string field, List<KeyValuePair<string, int>> terms, float weight)
+    /// <summary>The filter every search starts from: the caller's tenant and any of their principals.</summary>
+    public static Filter TenantAndAcl(string tenant, IEnumerable<string> principals) => new BooleanFilter
     {
-        var query = new BooleanQuery(disableCoord: true);
-        foreach (var (term, count) in terms)
-        {
-            query.Add(new TermQuery(new Term(field, term)) { Boost = weight * count }, Occur.SHOULD);
-        }
-
-        return query;
-    }
+        new FilterClause(new TermFilter(new Term(ChunkFields.Tenant, tenant)), Occur.MUST),
+        new FilterClause(AnyOf(ChunkFields.Acl, principals), Occur.MUST),
+    };
 
     private static TermsFilter AnyOf(string field, IEnumerable<string> values)
         => new(field, values.Distinct(StringComparer.Ordinal).Select(v => new BytesRef(v)).ToArray());
