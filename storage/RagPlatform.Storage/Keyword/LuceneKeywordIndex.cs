@@ -36,6 +36,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly AccessFilterCache _accessFilters = new();
     private readonly (string Field, float Weight)[] _searchedFields;
+    private readonly ChunkDocumentBuilder _documents;
     private volatile Engine _engine;
     private volatile bool _disposed;
 
@@ -52,6 +53,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
         // The body field holds the title too (Combined) or not (Separate); the title alone adds its weight on top.
         var body = (options.Layout == KeywordFieldLayout.Separate ? ChunkFields.Body : ChunkFields.Content, 1f);
         _searchedFields = options.TitleWeight > 0 ? [body, (ChunkFields.Title, options.TitleWeight)] : [body];
+        _documents = new ChunkDocumentBuilder(options.Layout);
     }
 
     /// <summary>Number of live chunks in the last committed state.</summary>
@@ -323,7 +325,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
 
         foreach (var chunk in batch.Upserts)
         {
-            writer.UpdateDocument(new Term(ChunkFields.ChunkId, chunk.ChunkId), ChunkFields.Create(chunk, _options.Layout));
+            writer.UpdateDocument(new Term(ChunkFields.ChunkId, chunk.ChunkId), _documents.Build(chunk));
         }
 
         if (batch.AccessUpdates.Count == 0)
@@ -342,7 +344,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
             foreach (var match in matches.ScoreDocs)
             {
                 var chunk = ChunkFields.Restore(searcher.Doc(match.Doc), acl);
-                writer.UpdateDocument(new Term(ChunkFields.ChunkId, chunk.ChunkId), ChunkFields.Create(chunk, _options.Layout));
+                writer.UpdateDocument(new Term(ChunkFields.ChunkId, chunk.ChunkId), _documents.Build(chunk));
             }
         }
     }

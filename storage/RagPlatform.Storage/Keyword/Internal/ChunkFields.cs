@@ -41,8 +41,6 @@ internal static class ChunkFields
     /// <summary>Lucene rejects longer terms ("immense term").</summary>
     private const int MaxTermBytes = 32766;
 
-    private static readonly FieldType StoredText = new(TextField.TYPE_STORED) { IsStored = true };
-
     public static string Key(Guid id) => id.ToString("N", CultureInfo.InvariantCulture);
 
     public static string KeyOf(Guid documentId, int version) => FormattableString.Invariant($"{documentId:N}/{version}");
@@ -112,65 +110,8 @@ internal static class ChunkFields
         }
     }
 
-    public static Document Create(IndexedChunk chunk, KeywordFieldLayout layout)
-    {
-        var doc = new Document
-        {
-            new StringField(ChunkId, chunk.ChunkId, Field.Store.YES),
-            new BinaryDocValuesField(ChunkId, new BytesRef(chunk.ChunkId)),
-            new StringField(DocumentId, Key(chunk.DocumentId), Field.Store.YES),
-            new BinaryDocValuesField(DocumentId, GuidBytes(chunk.DocumentId)),
-            new StringField(DocumentVersion, KeyOf(chunk.DocumentId, chunk.Version), Field.Store.NO),
-            new StoredField(Version, chunk.Version),
-            new NumericDocValuesField(Version, chunk.Version),
-            new StringField(Tenant, chunk.Tenant, Field.Store.YES),
-            new StringField(Source, Key(chunk.SourceId), Field.Store.YES),
-            new TextField(Title, chunk.Title, Field.Store.YES),
-        };
-
-        foreach (var principal in chunk.Acl)
-        {
-            doc.Add(new StringField(Acl, principal, Field.Store.YES));
-        }
-
-        if (layout == KeywordFieldLayout.Separate)
-        {
-            doc.Add(new Field(Body, chunk.Text, StoredText));
-        }
-        else
-        {
-            doc.Add(new StoredField(Body, chunk.Text));
-
-            // The title is searched as part of the chunk's text, as if it were its first line.
-            doc.Add(new TextField(Content, chunk.Title + "\n" + chunk.Text, Field.Store.NO));
-        }
-
-        if (chunk.ChangedAt is { } changed)
-        {
-            doc.Add(new Int64Field(ChangedAt, changed.UtcTicks, Field.Store.NO));
-            doc.Add(new StoredField(ChangedAtText, changed.ToString("O", CultureInfo.InvariantCulture)));
-        }
-
-        if (chunk.Metadata.Count > 0)
-        {
-            doc.Add(new StoredField(Metadata, JsonSerializer.Serialize(chunk.Metadata, KeywordJson.Default.IReadOnlyDictionaryStringString)));
-            foreach (var (key, value) in chunk.Metadata)
-            {
-                var encoded = OrdinalKey(value);
-                doc.Add(new StringField(MetadataExactPrefix + key, encoded, Field.Store.NO));
-                if (MetadataFilter.TryParseNumber(value, out var number))
-                {
-                    doc.Add(new DoubleField(MetadataNumberPrefix + key, NormaliseNumber(number), Field.Store.NO));
-                }
-                else
-                {
-                    doc.Add(new StringField(MetadataTextPrefix + key, encoded, Field.Store.NO));
-                }
-            }
-        }
-
-        return doc;
-    }
+    /// <summary>A one-off document; writers reuse a <see cref="ChunkDocumentBuilder"/> instead.</summary>
+    public static Document Create(IndexedChunk chunk, KeywordFieldLayout layout) => new ChunkDocumentBuilder(layout).Build(chunk);
 
     /// <summary>Rebuilds the chunk stored in <paramref name="doc"/>, with <paramref name="acl"/> in place of its ACL.</summary>
     public static IndexedChunk Restore(Document doc, IReadOnlyList<string> acl)
