@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Lucene.Net.Index;
 using Lucene.Net.Search;
 using Lucene.Net.Util;
@@ -43,13 +44,13 @@ internal static class Bm25Searcher
             var docFreqs = new long[terms.Length];
             for (var l = 0; l < leaves.Count; l++)
             {
-                var leafTerms = leaves[l].AtomicReader.GetTerms(field);
-                if (leafTerms is null)
+                var cached = SegmentEnums.For(leaves[l].AtomicReader, field);
+                if (cached is null)
                 {
                     continue;
                 }
 
-                var termsEnum = leafTerms.GetEnumerator();
+                var termsEnum = cached.Terms;
                 var leafStates = new TermState?[terms.Length];
                 var any = false;
                 for (var t = 0; t < terms.Length; t++)
@@ -120,7 +121,8 @@ internal static class Bm25Searcher
                 var norms = reader.GetNormValues(fields[f].Field);
                 var constant = similarity.K1 * (1 - similarity.B);
                 var perToken = similarity.K1 * similarity.B / averageLengths[f];
-                DocsEnum? docs = null;
+                var cached = SegmentEnums.For(reader, fields[f].Field)!;
+                var docs = cached.Docs;
                 for (var t = 0; t < terms.Length; t++)
                 {
                     if (leafStates[t] is not { } state)
@@ -145,6 +147,8 @@ internal static class Bm25Searcher
                         scores[doc] += score;
                     }
                 }
+
+                cached.Docs = docs;
             }
 
             foreach (var doc in touched)
@@ -195,6 +199,35 @@ internal static class Bm25Searcher
         var copy = new FixedBitSet(leaf.AtomicReader.MaxDoc);
         copy.Or(iterator);
         return copy;
+    }
+
+    /// <summary>
+    /// A segment's terms and postings enumerators for one field, kept per thread across queries:
+    /// creating them clones memory-mapped inputs, which Lucene.Net makes costly. Keyed weakly by the
+    /// segment's core, so they go when the segment goes; a segment that is searched is open, so the
+    /// enumerators of its core are valid whenever they are used.
+    /// </summary>
+    private sealed class SegmentEnums(TermsEnum terms)
+    {
+        [ThreadStatic]
+        private static ConditionalWeakTable<object, Dictionary<string, SegmentEnums?>>? t_cache;
+
+        public TermsEnum Terms { get; } = terms;
+
+        public DocsEnum? Docs { get; set; }
+
+        public static SegmentEnums? For(AtomicReader reader, string field)
+        {
+            var cache = t_cache ??= [];
+            var byField = cache.GetValue(reader.CoreCacheKey, static _ => new Dictionary<string, SegmentEnums?>(StringComparer.Ordinal));
+            if (!byField.TryGetValue(field, out var enums))
+            {
+                enums = reader.GetTerms(field) is { } terms ? new SegmentEnums(terms.GetEnumerator()) : null;
+                byField[field] = enums;
+            }
+
+            return enums;
+        }
     }
 
     /// <summary>Score accumulators reused by one thread across queries (scores are positive, so 0 means untouched).</summary>
