@@ -56,6 +56,9 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
         _documents = new ChunkDocumentBuilder(options.Layout);
     }
 
+    /// <summary>Runs between writing a batch and committing it; tests use it to fail a batch halfway.</summary>
+    internal Action? BeforeCommit { get; set; }
+
     /// <summary>Number of live chunks in the last committed state.</summary>
     public long Count
     {
@@ -132,6 +135,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
             try
             {
                 Write(engine.Writer, batch);
+                BeforeCommit?.Invoke();
                 engine.Writer.Commit();
             }
             catch

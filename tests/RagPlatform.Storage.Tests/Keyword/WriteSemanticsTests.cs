@@ -180,6 +180,29 @@ public sealed class WriteSemanticsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_that_fails_before_its_commit_leaves_no_trace_and_the_index_keeps_working()
+    {
+        var kept = Guid.NewGuid();
+        await _index.UpsertAsync(Version(kept, 1, 2));
+        var failed = new IndexBatch();
+        failed.Deletions.Add(new DocumentDeletion(kept));
+        failed.Upserts.AddRange(Version(Guid.NewGuid(), 1, 3));
+        _index.Index.BeforeCommit = () => throw new IOException("disk full");
+
+        await Assert.ThrowsAsync<IOException>(() => _index.Index.ApplyAsync(failed, Ct));
+        _index.Index.BeforeCommit = null;
+
+        Assert.Equal(2, _index.Index.Count);
+        var later = Guid.NewGuid();
+        await _index.UpsertAsync(Version(later, 1, 1));
+        Assert.Equal(3, _index.Index.Count);
+        _index.Reopen();
+        var listed = await _index.Index.ListDocumentVersionsAsync(Ct);
+        Assert.Equal([(kept, 2), (later, 1)], listed.Select(v => (v.DocumentId, v.ChunkCount)).OrderBy(v => v.ChunkCount == 1).ToArray());
+        Assert.Equal(3, (await _index.SearchAsync("lorem", 10)).Count);
+    }
+
+    [Fact]
     public async Task A_chunk_without_an_id_is_rejected_before_anything_is_written()
     {
         var good = KeywordTestIndex.Chunk(Guid.NewGuid(), "Good", "lorem");
