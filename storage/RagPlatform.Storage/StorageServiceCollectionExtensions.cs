@@ -5,6 +5,7 @@ using RagPlatform.Core.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Core.Indexing;
 using RagPlatform.Core.Metadata;
+using RagPlatform.Storage.Keyword;
 using RagPlatform.Storage.Metadata;
 using RagPlatform.Storage.Vectors;
 
@@ -18,6 +19,10 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IDbContextFactory<MetadataDbContext>>(sp => CreateContextFactory(sp.GetRequiredService<IOptions<RagOptions>>().Value));
         services.TryAddSingleton<IMetadataStore, EfMetadataStore>();
+        services.TryAddSingleton<IKeywordIndex>(sp => LuceneKeywordIndex.Open(
+            Path.Combine(sp.GetRequiredService<IOptions<RagOptions>>().Value.DataDirectory, "keyword"),
+            sp.GetService<IOptions<KeywordIndexOptions>>()?.Value));
+        services.TryAddSingleton<ITermMatcher>(sp => new LuceneTermMatcher(sp.GetService<IOptions<KeywordIndexOptions>>()?.Value));
         services.TryAddSingleton<IVectorIndex>(sp => EmbeddedVectorIndex.Open(
             Path.Combine(sp.GetRequiredService<IOptions<RagOptions>>().Value.DataDirectory, "vectors"),
             sp.GetService<IOptions<VectorIndexOptions>>()?.Value,

@@ -149,10 +149,12 @@ public sealed class IngestionPipelineTests : IDisposable
         Assert.Equal((0, 3, 0, 0), (result.Added, result.Updated, result.EmbeddedChunks, result.Chunks));
         Assert.Empty(await platform.SearchAsync("otters", "t1", "group:eng"));
         Assert.Single(await platform.SearchAsync("otters", "t1", "group:ops"));
+        var anyDirection = new float[32];
+        anyDirection[0] = 1;
         var filter = new SearchFilter { Tenant = "t1", Principals = new HashSet<string>(["user:alice"], StringComparer.Ordinal) };
-        Assert.Equal(first.Chunks, (await platform.Vectors.SearchAsync(new float[32], filter, 100, Ct)).Count);
+        Assert.Equal(first.Chunks, (await platform.Vectors.SearchAsync(anyDirection, filter, 100, Ct)).Count);
         var eng = filter with { Principals = new HashSet<string>(["group:eng"], StringComparer.Ordinal) };
-        Assert.Empty(await platform.Vectors.SearchAsync(new float[32], eng, 100, Ct));
+        Assert.Empty(await platform.Vectors.SearchAsync(anyDirection, eng, 100, Ct));
         var doc = (await platform.Metadata.FindDocumentAsync((await Source(platform)).Id, _files.Combine("notes.txt"), Ct))!;
         Assert.Equal((1, "group:ops,user:alice"), (doc.ActiveVersion, doc.Acl));
         await platform.AssertStoresAgreeAsync(expectVectors: true);
