@@ -9,7 +9,9 @@ internal static class RagCli
     public static RootCommand Create()
     {
         var root = new RootCommand("RagPlatform: ingest documents into hybrid indexes and retrieve permission-aware chunks with citations.");
+        root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(QueryCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

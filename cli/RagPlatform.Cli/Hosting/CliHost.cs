@@ -52,7 +52,10 @@ internal static class CliHost
             logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         });
         services.AddRagOptions(configuration);
+        services.Configure<RagPlatform.Storage.Keyword.KeywordIndexOptions>(configuration.GetSection("Rag:Keyword"));
+        services.Configure<RagPlatform.Storage.Vectors.VectorIndexOptions>(configuration.GetSection("Rag:Vectors"));
         services.AddRagIngestion();
+        services.AddRagRetrieval(configuration);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         // Fail now, naming the setting, rather than on first use.

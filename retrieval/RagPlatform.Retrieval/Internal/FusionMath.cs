@@ -49,10 +49,30 @@ internal static class FusionMath
             c.VectorScore = vector[i].Score;
         }
 
+        if (keyword.Count == 0 || vector.Count == 0)
+        {
+            // Nothing to fuse: the one list's own scores (BM25 or cosine) are kept, so that scores and
+            // min_score mean the same as in that index.
+            foreach (var c in byId.Values)
+            {
+                c.Fused = c.KeywordScore ?? c.VectorScore ?? 0;
+            }
+        }
+        else
+        {
+            FuseBoth(byId.Values, keyword, vector, fusion);
+        }
+
+        // Ties broken by chunk id so that equal scores always come back in the same order.
+        return byId.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.ChunkId, StringComparer.Ordinal).ToList();
+    }
+
+    private static void FuseBoth(IEnumerable<FusedCandidate> candidates, IReadOnlyList<ScoredChunk> keyword, IReadOnlyList<ScoredChunk> vector, Fusion fusion)
+    {
         switch (fusion)
         {
             case ReciprocalRankFusion rrf:
-                foreach (var c in byId.Values)
+                foreach (var c in candidates)
                 {
                     c.Fused = (c.KeywordRank is { } kr ? 1.0 / (rrf.K + kr) : 0) + (c.VectorRank is { } vr ? 1.0 / (rrf.K + vr) : 0);
                 }
@@ -61,7 +81,7 @@ internal static class FusionMath
             case WeightedFusion weighted:
                 var (kMin, kMax) = Range(keyword);
                 var (vMin, vMax) = Range(vector);
-                foreach (var c in byId.Values)
+                foreach (var c in candidates)
                 {
                     var k = c.KeywordScore is { } ks ? Normalise(ks, kMin, kMax) : 0;
                     var v = c.VectorScore is { } vs ? Normalise(vs, vMin, vMax) : 0;
@@ -72,9 +92,6 @@ internal static class FusionMath
             default:
                 throw new ArgumentOutOfRangeException(nameof(fusion), fusion, "unknown fusion");
         }
-
-        // Ties broken by chunk id so that equal scores always come back in the same order.
-        return byId.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.ChunkId, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Min-max normalisation; a list whose scores are all equal maps them all to 1.</summary>
