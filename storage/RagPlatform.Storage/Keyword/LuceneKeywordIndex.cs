@@ -138,10 +138,21 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
                 BeforeCommit?.Invoke();
                 engine.Writer.Commit();
             }
-            catch
+            catch (Exception failure)
             {
                 // Whatever of the batch reached the writer must never ride along with a later commit.
-                _engine = engine.RollBackAndReopen(_path, _directory, _analyzer, _similarity, _options);
+                try
+                {
+                    _engine = engine.RollBackAndReopen(_path, _directory, _analyzer, _similarity, _options);
+                }
+                catch (Exception reopen)
+                {
+                    throw new IOException(
+                        $"the keyword index at {_path} failed to apply a batch ({failure.Message}) and could not be reopened afterwards ({reopen.Message}); " +
+                        "nothing of the batch was committed; restart the process",
+                        new AggregateException(failure, reopen));
+                }
+
                 throw;
             }
 
