@@ -187,7 +187,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
 
         using var lease = Acquire();
         var searcher = lease.Searcher;
-        var luceneFilter = KeywordQueries.Filter(filter, _accessFilters, searcher.IndexReader.MaxDoc);
+        var luceneFilter = KeywordFilters.Filter(filter, _accessFilters, searcher.IndexReader.MaxDoc);
         if (luceneFilter is null)
         {
             return ValueTask.FromResult<IReadOnlyList<ScoredChunk>>([]);
