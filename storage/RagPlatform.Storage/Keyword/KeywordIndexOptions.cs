@@ -55,15 +55,16 @@ public sealed class KeywordIndexOptions
 {
     // Tuned on BEIR SciFact's TRAIN split only (809 queries, qrels/train.tsv), one chunk per abstract
     // (title + text), nDCG@10 with trec_eval's conventions. Grid: stemmer {Porter, Snowball, KStem,
-    // EnglishMinimal, none} x stop words {Lucene, extended, none} x folding x layout {Combined, Separate}
-    // x k1 {0.6..1.5} x b {0.3..1.0} x title weight {0..0.5}, with exact-length BM25. Best nDCG@10 per
-    // choice: Porter 0.7008, KStem 0.6966, EnglishMinimal 0.6878, no stemming 0.6709 (title weight 0);
-    // Snowball and the extended stop list tied with Porter and Lucene's list (within 0.001), so the
-    // standard ones stay; keeping stop words lost 0.005, the Separate layout 0.005; folding changed
-    // nothing on SciFact (kept for accented text); a title weight of 0.25 added 0.004; word-pair
-    // proximity clauses (+0.001) and dropping 1-letter tokens (-0.001) were tried and left out. k1, b and the title weight form
-    // a plateau (0.703 to 0.705 for k1 0.8-1.0, b 0.4-0.9, title 0.15-0.35); the chosen point is inside
-    // it and also the best on the same train queries with abstracts split into ~256-token chunks.
+    // EnglishMinimal, none} x stop words {Lucene, extended, none} x folding x layout {Combined,
+    // Separate} x k1 {0.6..1.5} x b {0.3..1.0} x title weight {0..0.5}. Best nDCG@10 per stemmer
+    // (Lucene's 1-byte lengths, title weight 0): Porter 0.7008, KStem 0.6966, EnglishMinimal 0.6878,
+    // none 0.6709; Snowball and the extended stop list tied with Porter and Lucene's list (within
+    // 0.001), so the standard ones stay; keeping stop words lost 0.005, the Separate layout 0.005;
+    // folding changed nothing on SciFact (kept for accented text); a title weight of 0.25 added
+    // 0.004; exact lengths (ExactLengthBm25Similarity) kept the best score and flattened it across b.
+    // Word-pair proximity clauses (+0.001) and dropping 1-letter tokens (-0.001) were left out.
+    // k1, b and the title weight form a plateau (0.703 to 0.705 for k1 0.8-1.0, b 0.4-0.9, title
+    // 0.15-0.35); the chosen point is inside it and has the best sum of the two train figures below.
     //   train, one chunk per abstract:  nDCG@10 0.7042  Recall@100 0.9332  MRR@10 0.6739  MAP@100 0.6686
     //   train, ~256-token chunks:       nDCG@10 0.6946  Recall@100 0.9295
     //   test (300 queries, evaluated once with these values after choosing them on train):

@@ -138,10 +138,21 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
                 BeforeCommit?.Invoke();
                 engine.Writer.Commit();
             }
-            catch
+            catch (Exception failure)
             {
                 // Whatever of the batch reached the writer must never ride along with a later commit.
-                _engine = engine.RollBackAndReopen(_path, _directory, _analyzer, _similarity, _options);
+                try
+                {
+                    _engine = engine.RollBackAndReopen(_path, _directory, _analyzer, _similarity, _options);
+                }
+                catch (Exception reopen)
+                {
+                    throw new IOException(
+                        $"the keyword index at {_path} failed to apply a batch ({failure.Message}) and could not be reopened afterwards ({reopen.Message}); " +
+                        "nothing of the batch was committed; restart the process",
+                        new AggregateException(failure, reopen));
+                }
+
                 throw;
             }
 
@@ -176,7 +187,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
 
         using var lease = Acquire();
         var searcher = lease.Searcher;
-        var luceneFilter = KeywordQueries.Filter(filter, _accessFilters, searcher.IndexReader.MaxDoc);
+        var luceneFilter = KeywordFilters.Filter(filter, _accessFilters, searcher.IndexReader.MaxDoc);
         if (luceneFilter is null)
         {
             return ValueTask.FromResult<IReadOnlyList<ScoredChunk>>([]);
@@ -340,17 +351,39 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
         // A reader of the writer's uncommitted state: it sees this batch's deletions and upserts,
         // which must be re-added with the new ACL too. Searchers never see it.
         using var reader = DirectoryReader.Open(writer, applyAllDeletes: true);
-        var searcher = new IndexSearcher(reader);
         foreach (var update in batch.AccessUpdates)
         {
             var acl = update.Acl.Distinct(StringComparer.Ordinal).ToArray();
-            var matches = searcher.Search(new TermQuery(new Term(ChunkFields.DocumentId, ChunkFields.Key(update.DocumentId))), Math.Max(1, reader.MaxDoc));
-            foreach (var match in matches.ScoreDocs)
+            foreach (var chunk in StoredChunks(reader, update.DocumentId, acl))
             {
-                var chunk = ChunkFields.Restore(searcher.Doc(match.Doc), acl);
                 writer.UpdateDocument(new Term(ChunkFields.ChunkId, chunk.ChunkId), _documents.Build(chunk));
             }
         }
+    }
+
+    /// <summary>The live chunks of a document as stored, with <paramref name="acl"/> in place of theirs; read straight from the postings.</summary>
+    private static List<IndexedChunk> StoredChunks(DirectoryReader reader, Guid documentId, IReadOnlyList<string> acl)
+    {
+        var chunks = new List<IndexedChunk>();
+        var key = new BytesRef(ChunkFields.Key(documentId));
+        foreach (var leaf in reader.Leaves)
+        {
+            var segment = leaf.AtomicReader;
+            var termsEnum = segment.GetTerms(ChunkFields.DocumentId)?.GetEnumerator();
+            if (termsEnum is null || !termsEnum.SeekExact(key))
+            {
+                continue;
+            }
+
+            var docs = termsEnum.Docs(segment.LiveDocs, null, DocsFlags.NONE);
+            int doc;
+            while ((doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+            {
+                chunks.Add(ChunkFields.Restore(segment.Document(doc), acl));
+            }
+        }
+
+        return chunks;
     }
 
     private Lease Acquire()

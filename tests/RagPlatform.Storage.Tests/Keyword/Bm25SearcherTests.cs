@@ -69,7 +69,7 @@ public sealed class Bm25SearcherTests
                 continue;
             }
 
-            var filter = KeywordQueries.TenantAndAcl("t1", rng.Next(2) == 0 ? ["public"] : ["public", "group:eng"]);
+            var filter = KeywordFilters.TenantAndAcl("t1", rng.Next(2) == 0 ? ["public"] : ["public", "group:eng"]);
             var mine = Bm25Searcher.Search(searcher, similarity, terms, fields, filter, 25);
             var lucene = searcher.Search(new FilteredQuery(LuceneQuery(terms, fields), filter), 25).ScoreDocs;
 

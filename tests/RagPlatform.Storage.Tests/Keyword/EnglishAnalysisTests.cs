@@ -18,6 +18,37 @@ public sealed class EnglishAnalysisTests : IDisposable
         Assert.Equal([id], await _index.FindAsync(query));
     }
 
+    [Theory]
+    [InlineData(KeywordStemmer.Porter, true)]
+    [InlineData(KeywordStemmer.Snowball, true)]
+    [InlineData(KeywordStemmer.KStem, true)]
+    [InlineData(KeywordStemmer.EnglishMinimal, true)]
+    [InlineData(KeywordStemmer.None, false)]
+    public async Task Each_stemmer_matches_plurals_unless_stemming_is_off(KeywordStemmer stemmer, bool matches)
+    {
+        using var index = new KeywordTestIndex(new KeywordIndexOptions { Stemmer = stemmer });
+        var id = await index.AddAsync("Notes", "one careful study of sleep");
+
+        Assert.Equal(matches ? [id] : [], await index.FindAsync("studies"));
+    }
+
+    [Fact]
+    public async Task The_extended_stop_list_also_drops_common_function_words()
+    {
+        using var lucene = new KeywordTestIndex(new KeywordIndexOptions { StopWords = KeywordStopWords.Lucene });
+        using var extended = new KeywordTestIndex(new KeywordIndexOptions { StopWords = KeywordStopWords.Extended });
+        using var none = new KeywordTestIndex(new KeywordIndexOptions { StopWords = KeywordStopWords.None });
+        foreach (var index in new[] { lucene, extended, none })
+        {
+            await index.AddAsync("Notes", "which of these would have been the cause");
+        }
+
+        Assert.Single(await lucene.SearchAsync("which would"));
+        Assert.Empty(await extended.SearchAsync("which would"));
+        Assert.Empty(await lucene.SearchAsync("of the"));
+        Assert.Single(await none.SearchAsync("of the"));
+    }
+
     [Fact]
     public async Task Stop_words_neither_match_nor_change_the_ranking()
     {

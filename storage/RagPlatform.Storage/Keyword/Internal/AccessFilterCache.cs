@@ -31,7 +31,7 @@ internal sealed class AccessFilterCache
             _filters.Clear();
         }
 
-        return _filters.GetOrAdd(key, _ => new CachingWrapperFilter(KeywordQueries.TenantAndAcl(tenant, principals)));
+        return _filters.GetOrAdd(key, _ => new CachingWrapperFilter(KeywordFilters.TenantAndAcl(tenant, principals)));
     }
 
     /// <summary>Length-prefixed, so that no tenant or principal text can make two different callers share a key.</summary>

@@ -110,45 +110,54 @@ internal static class Bm25Searcher
 
             var scores = scratch.Scores(reader.MaxDoc);
             var touched = scratch.Touched;
-            for (var f = 0; f < fields.Count; f++)
+            try
             {
-                if (states[f][l] is not { } leafStates)
+                for (var f = 0; f < fields.Count; f++)
                 {
-                    continue;
-                }
-
-                var termsEnum = enums[f][l]!;
-                var norms = reader.GetNormValues(fields[f].Field);
-                var constant = similarity.K1 * (1 - similarity.B);
-                var perToken = similarity.K1 * similarity.B / averageLengths[f];
-                var cached = SegmentEnums.For(reader, fields[f].Field)!;
-                var docs = cached.Docs;
-                for (var t = 0; t < terms.Length; t++)
-                {
-                    if (leafStates[t] is not { } state)
+                    if (states[f][l] is not { } leafStates)
                     {
                         continue;
                     }
 
-                    termsEnum.SeekExact(terms[t].Bytes, state);
-                    docs = termsEnum.Docs(accepted, docs, DocsFlags.FREQS);
-                    var weight = weights[f][t];
-                    int doc;
-                    while ((doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+                    var termsEnum = enums[f][l]!;
+                    var norms = reader.GetNormValues(fields[f].Field);
+                    var constant = similarity.K1 * (1 - similarity.B);
+                    var perToken = similarity.K1 * similarity.B / averageLengths[f];
+                    var cached = SegmentEnums.For(reader, fields[f].Field)!;
+                    var docs = cached.Docs;
+                    for (var t = 0; t < terms.Length; t++)
                     {
-                        float freq = docs.Freq;
-                        var norm = norms is null ? similarity.K1 : constant + (perToken * norms.Get(doc));
-                        var score = weight * freq / (freq + norm);
-                        if (scores[doc] == 0)
+                        if (leafStates[t] is not { } state)
                         {
-                            touched.Add(doc);
+                            continue;
                         }
 
-                        scores[doc] += score;
-                    }
-                }
+                        termsEnum.SeekExact(terms[t].Bytes, state);
+                        docs = termsEnum.Docs(accepted, docs, DocsFlags.FREQS);
+                        var weight = weights[f][t];
+                        int doc;
+                        while ((doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+                        {
+                            float freq = docs.Freq;
+                            var norm = norms is null ? similarity.K1 : constant + (perToken * norms.Get(doc));
+                            var score = weight * freq / (freq + norm);
+                            if (scores[doc] == 0)
+                            {
+                                touched.Add(doc);
+                            }
 
-                cached.Docs = docs;
+                            scores[doc] += score;
+                        }
+                    }
+
+                    cached.Docs = docs;
+                }
+            }
+            catch
+            {
+                // The accumulators are reused by this thread's next query: leave them clean.
+                scratch.Reset();
+                throw;
             }
 
             foreach (var doc in touched)
@@ -236,6 +245,16 @@ internal static class Bm25Searcher
         private float[] _scores = [];
 
         public List<int> Touched { get; } = [];
+
+        public void Reset()
+        {
+            foreach (var doc in Touched)
+            {
+                _scores[doc] = 0;
+            }
+
+            Touched.Clear();
+        }
 
         public float[] Scores(int maxDoc)
         {

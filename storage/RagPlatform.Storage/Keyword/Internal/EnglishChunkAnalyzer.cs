@@ -24,17 +24,17 @@ internal sealed class EnglishChunkAnalyzer(KeywordStemmer stemmer, KeywordStopWo
 
     /// <summary>
     /// Lucene's English stop words plus common function words (auxiliaries, pronouns, determiners,
-    /// prepositions, conjunctions), which carry no topic. Words that negate or quantify a claim
-    /// ("no", "not", "more", "less") are deliberately kept out beyond Lucene's own "no" and "not".
+    /// prepositions, conjunctions), which carry no topic. Quantifiers that change what a claim says
+    /// ("more", "less", "few", "only") are kept; Lucene's own list already drops "no" and "not".
     /// </summary>
     private static readonly CharArraySet ExtendedStopSet = new CharArraySet(
         Version,
         EnglishAnalyzer.DefaultStopSet.Concat(
         [
             "about", "above", "after", "again", "all", "also", "am", "any", "because", "been", "before", "being", "below",
-            "between", "both", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "from",
+            "between", "both", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "from",
             "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his",
-            "how", "i", "its", "itself", "just", "me", "my", "myself", "nor", "off", "once", "only", "other", "our",
+            "how", "i", "its", "itself", "just", "me", "my", "myself", "nor", "off", "once", "other", "our",
             "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "than", "them", "themselves",
             "those", "through", "too", "under", "until", "up", "very", "we", "were", "what", "when", "where", "which",
             "while", "who", "whom", "why", "would", "you", "your", "yours", "yourself", "yourselves", "via", "upon",

@@ -11,7 +11,7 @@ namespace RagPlatform.Storage.Keyword.Internal;
 /// the filter is a <see cref="Filter"/> whose documents are the only ones the search scores
 /// (see <see cref="Bm25Searcher"/>): it never scores and is never applied afterwards.
 /// </summary>
-internal static class KeywordQueries
+internal static class KeywordFilters
 {
     /// <summary>The filter, or null when it can match nothing at all (no principals, an empty "in" list).</summary>
     public static Filter? Filter(SearchFilter filter, AccessFilterCache access, int maxDoc)
