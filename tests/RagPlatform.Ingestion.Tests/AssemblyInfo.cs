@@ -1,1 +1,4 @@
+using RagPlatform.Testing;
+
 [assembly: CaptureConsole]
+[assembly: AssemblyFixture(typeof(PostgresServer))]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Core.Indexing;
 using RagPlatform.Core.Metadata;
@@ -26,30 +27,59 @@ public sealed class DocumentCommitter(IMetadataStore metadata, IKeywordIndex key
     /// Commits <paramref name="batch"/>; <paramref name="upserts"/> are the index entries of its new versions.
     /// Once started, a commit runs to its end: cancelling between steps would only leave work for recovery.
     /// </summary>
-    public async Task CommitAsync(WriteBatch batch, IReadOnlyList<IndexedChunk> upserts, CancellationToken cancellationToken)
+    public async Task<CommitTimings> CommitAsync(WriteBatch batch, IReadOnlyList<IndexedChunk> upserts, CancellationToken cancellationToken)
     {
+        var timings = await StageAsync(batch, cancellationToken);
+        return timings.Add(await CompleteAsync(batch, upserts));
+    }
+
+    /// <summary>
+    /// Step 1 alone. The pipeline stages the next batch while the previous one completes, which is
+    /// safe because a document is never in two batches in flight and each step follows its journal entry.
+    /// </summary>
+    public async Task<CommitTimings> StageAsync(WriteBatch batch, CancellationToken cancellationToken)
+    {
+        var timings = new CommitTimings();
         if (batch.IsEmpty)
         {
-            return;
+            return timings;
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var ct = CancellationToken.None;
-        await metadata.StageAsync(batch, ct);
+        var sw = Stopwatch.StartNew();
+        await metadata.StageAsync(batch, CancellationToken.None);
+        timings.Metadata += sw.Elapsed;
+        return timings;
+    }
 
+    /// <summary>Steps 2 to 5 of a staged batch. Not cancellable: it only ever moves the stores forward.</summary>
+    public async Task<CommitTimings> CompleteAsync(WriteBatch batch, IReadOnlyList<IndexedChunk> upserts)
+    {
+        var timings = new CommitTimings();
+        if (batch.IsEmpty)
+        {
+            return timings;
+        }
+
+        var ct = CancellationToken.None;
         var first = new IndexBatch();
         first.Upserts.AddRange(upserts);
         first.AccessUpdates.AddRange(batch.AccessChanges.Select(a => new AccessUpdate(a.DocumentId, AccessControlList.Parse(a.Acl).ToStrings())));
         first.Deletions.AddRange(batch.Deletions.Select(id => new DocumentDeletion(id)));
-        await ApplyAsync(first, ct);
+        await ApplyAsync(first, timings, ct);
 
+        var sw = Stopwatch.StartNew();
         await metadata.ActivateAsync(batch, time.GetUtcNow(), ct);
+        timings.Metadata += sw.Elapsed;
 
         var second = new IndexBatch();
         second.Deletions.AddRange(batch.Versions.Where(v => v.Version > 1).Select(v => new DocumentDeletion(v.Document.Id, v.Version)));
-        await ApplyAsync(second, ct);
+        await ApplyAsync(second, timings, ct);
 
+        sw.Restart();
         await metadata.FinishAsync(batch, ct);
+        timings.Metadata += sw.Elapsed;
+        return timings;
     }
 
     /// <summary>
@@ -87,7 +117,7 @@ public sealed class DocumentCommitter(IMetadataStore metadata, IKeywordIndex key
             }
         }
 
-        await ApplyAsync(batch, cancellationToken);
+        await ApplyAsync(batch, new CommitTimings(), cancellationToken);
         foreach (var op in pending)
         {
             if (op is { Kind: OperationKind.Upsert, Step: 0 })
@@ -103,14 +133,43 @@ public sealed class DocumentCommitter(IMetadataStore metadata, IKeywordIndex key
         return pending.Count;
     }
 
-    private async Task ApplyAsync(IndexBatch batch, CancellationToken cancellationToken)
+    private async Task ApplyAsync(IndexBatch batch, CommitTimings timings, CancellationToken cancellationToken)
     {
         if (batch.IsEmpty)
         {
             return;
         }
 
-        // The two indexes are independent; each applies the batch atomically.
-        await Task.WhenAll(keyword.ApplyAsync(batch, cancellationToken), vectors.ApplyAsync(batch, cancellationToken));
+        // The two indexes are independent; each applies the batch atomically. A keyword-only batch
+        // (upserts without embeddings) would only cost the vector index a log write and an fsync.
+        var vectorWork = batch.Deletions.Count > 0 || batch.AccessUpdates.Count > 0 || batch.Upserts.Exists(u => u.Embedding is not null);
+        await Task.WhenAll(
+            Timed(() => keyword.ApplyAsync(batch, cancellationToken), t => timings.Keyword += t),
+            vectorWork ? Timed(() => vectors.ApplyAsync(batch, cancellationToken), t => timings.Vectors += t) : Task.CompletedTask);
+    }
+
+    private static async Task Timed(Func<Task> work, Action<TimeSpan> record)
+    {
+        var sw = Stopwatch.StartNew();
+        await work();
+        record(sw.Elapsed);
+    }
+}
+
+/// <summary>Where the time of a commit went.</summary>
+public sealed class CommitTimings
+{
+    public TimeSpan Metadata { get; set; }
+
+    public TimeSpan Keyword { get; set; }
+
+    public TimeSpan Vectors { get; set; }
+
+    public CommitTimings Add(CommitTimings other)
+    {
+        Metadata += other.Metadata;
+        Keyword += other.Keyword;
+        Vectors += other.Vectors;
+        return this;
     }
 }

@@ -438,77 +438,58 @@ public sealed class IngestionPipeline(
 
     private async Task CommitAllAsync(ChannelReader<PreparedDocument> reader, RunState run, IProgress<IngestionProgress>? progress, CancellationToken cancellationToken)
     {
-        var batch = new WriteBatch();
-        var upserts = new List<IndexedChunk>();
-        var failures = new List<DocumentFailureRecord>();
-        var stamps = new List<(Guid, string)>();
-        var pendingCounts = new PendingCounts();
-
-        await foreach (var doc in reader.ReadAllAsync(cancellationToken))
+        var pending = new PendingCommit();
+        Task? completing = null;
+        try
         {
-            switch (doc)
+            await foreach (var doc in reader.ReadAllAsync(cancellationToken))
             {
-                case UnchangedDocument unchanged:
-                    run.Count(unchanged: 1);
-                    if (unchanged.NewStamp is { } stamp)
-                    {
-                        stamps.Add((unchanged.DocumentId, stamp));
-                    }
-
-                    break;
-                case AccessOnlyChange access:
-                    batch.AccessChanges.Add(access.Change);
-                    pendingCounts.Updated++;
-                    break;
-                case VersionedDocument versioned:
-                    batch.Versions.Add(versioned.Version);
-                    batch.Embeddings.AddRange(versioned.NewEmbeddings);
-                    upserts.AddRange(versioned.Chunks);
-                    if (versioned.IsNew)
-                    {
-                        pendingCounts.Added++;
-                    }
-                    else
-                    {
-                        pendingCounts.Updated++;
-                    }
-
-                    pendingCounts.Chunks += versioned.Chunks.Length;
-                    break;
-                case FailedDocument failed:
-                    run.Fail(failed.ExternalKey, failed.Failure.Kind, failed.Failure.Reason);
-                    if (failed.Persist)
-                    {
-                        failures.Add(failed.Failure);
-                    }
-
-                    break;
+                pending.Add(doc, run);
+                run.Done++;
+                progress?.Report(new IngestionProgress(run.Done, run.Total, doc.ExternalKey));
+                if (pending.Batch.Versions.Count + pending.Batch.AccessChanges.Count >= run.Context.CommitBatchSize || pending.Upserts.Count >= CommitBatchChunks)
+                {
+                    completing = await FlushAsync(pending, completing, run, cancellationToken);
+                    pending = new PendingCommit();
+                }
             }
 
-            run.Done++;
-            progress?.Report(new IngestionProgress(run.Done, run.Total, doc.ExternalKey));
-            if (batch.Versions.Count + batch.AccessChanges.Count >= run.Context.CommitBatchSize || upserts.Count >= CommitBatchChunks)
+            completing = await FlushAsync(pending, completing, run, cancellationToken);
+        }
+        finally
+        {
+            // A batch that was staged always completes, even when the run stops: it only moves the stores forward.
+            if (completing is not null)
             {
-                await FlushAsync(batch, upserts, failures, stamps, pendingCounts, run, cancellationToken);
-                batch = new WriteBatch();
-                upserts = [];
-                pendingCounts = new PendingCounts();
+                await completing;
             }
         }
-
-        await FlushAsync(batch, upserts, failures, stamps, pendingCounts, run, cancellationToken);
     }
 
-    private async Task FlushAsync(WriteBatch batch, List<IndexedChunk> upserts, List<DocumentFailureRecord> failures, List<(Guid, string)> stamps, PendingCounts counts, RunState run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stages <paramref name="pending"/> while the previous batch completes (index writes, activation,
+    /// clean-up), then starts completing this one; returns the task completing it.
+    /// </summary>
+    private async Task<Task> FlushAsync(PendingCommit pending, Task? previous, RunState run, CancellationToken cancellationToken)
     {
+        var staged = await committer.StageAsync(pending.Batch, cancellationToken);
+        if (previous is not null)
+        {
+            await previous;
+        }
+
+        run.AddCommit(staged, TimeSpan.Zero);
+        return CompleteAsync(pending, run);
+    }
+
+    private async Task CompleteAsync(PendingCommit pending, RunState run)
+    {
+        var timings = await committer.CompleteAsync(pending.Batch, pending.Upserts);
+        run.Count(added: pending.Added, updated: pending.Updated, chunks: pending.Chunks);
         var sw = Stopwatch.StartNew();
-        await committer.CommitAsync(batch, upserts, cancellationToken);
-        run.Count(added: counts.Added, updated: counts.Updated, chunks: counts.Chunks);
-        await metadata.RecordFailuresAsync(failures.ToList(), CancellationToken.None);
-        failures.Clear();
-        await metadata.UpdateSourceStampsAsync(stamps.ToList(), CancellationToken.None);
-        stamps.Clear();
-        run.AddTime("commit", sw.Elapsed);
+        await metadata.RecordFailuresAsync(pending.Failures, CancellationToken.None);
+        await metadata.UpdateSourceStampsAsync(pending.Stamps, CancellationToken.None);
+        run.AddCommit(timings, sw.Elapsed);
     }
 
     private async Task DeleteMissingAsync(IngestionRequest request, Dictionary<string, DocumentSnapshot> snapshots, List<IngestItem> items, RunState run, CancellationToken cancellationToken)
@@ -524,17 +505,14 @@ public sealed class IngestionPipeline(
             return;
         }
 
-        var sw = Stopwatch.StartNew();
         foreach (var slice in doomed.Chunk(run.Context.CommitBatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = new WriteBatch();
             batch.Deletions.AddRange(slice.Select(s => s.Id));
-            await committer.CommitAsync(batch, [], cancellationToken);
+            run.AddCommit(await committer.CommitAsync(batch, [], cancellationToken), TimeSpan.Zero);
             run.Count(deleted: slice.Length);
         }
-
-        run.AddTime("commit", sw.Elapsed);
     }
 
     private async Task<string> FailureReasonAsync(DocumentSnapshot snapshot, RunState run)
@@ -620,13 +598,64 @@ public sealed class IngestionPipeline(
         int CommitBatchSize,
         string? KeywordOnlyReason);
 
-    private sealed class PendingCounts
+    /// <summary>What the commit stage gathers until a batch is full.</summary>
+    private sealed class PendingCommit
     {
-        public int Added { get; set; }
+        public WriteBatch Batch { get; } = new();
 
-        public int Updated { get; set; }
+        public List<IndexedChunk> Upserts { get; } = [];
 
-        public int Chunks { get; set; }
+        public List<DocumentFailureRecord> Failures { get; } = [];
+
+        public List<(Guid, string)> Stamps { get; } = [];
+
+        public int Added { get; private set; }
+
+        public int Updated { get; private set; }
+
+        public int Chunks { get; private set; }
+
+        public void Add(PreparedDocument doc, RunState run)
+        {
+            switch (doc)
+            {
+                case UnchangedDocument unchanged:
+                    run.Count(unchanged: 1);
+                    if (unchanged.NewStamp is { } stamp)
+                    {
+                        Stamps.Add((unchanged.DocumentId, stamp));
+                    }
+
+                    break;
+                case AccessOnlyChange access:
+                    Batch.AccessChanges.Add(access.Change);
+                    Updated++;
+                    break;
+                case VersionedDocument versioned:
+                    Batch.Versions.Add(versioned.Version);
+                    Batch.Embeddings.AddRange(versioned.NewEmbeddings);
+                    Upserts.AddRange(versioned.Chunks);
+                    Chunks += versioned.Chunks.Length;
+                    if (versioned.IsNew)
+                    {
+                        Added++;
+                    }
+                    else
+                    {
+                        Updated++;
+                    }
+
+                    break;
+                case FailedDocument failed:
+                    run.Fail(failed.ExternalKey, failed.Failure.Kind, failed.Failure.Reason);
+                    if (failed.Persist)
+                    {
+                        Failures.Add(failed.Failure);
+                    }
+
+                    break;
+            }
+        }
     }
 
     /// <summary>Counters of a run, shared by the stages.</summary>
@@ -678,6 +707,13 @@ public sealed class IngestionPipeline(
                 _embedded += embedded;
                 _cached += cached;
             }
+        }
+
+        public void AddCommit(CommitTimings timings, TimeSpan otherMetadata)
+        {
+            AddTime("commit_metadata", timings.Metadata + otherMetadata);
+            AddTime("commit_keyword", timings.Keyword);
+            AddTime("commit_vectors", timings.Vectors);
         }
 
         public void AddTime(string stage, TimeSpan elapsed)

@@ -140,6 +140,9 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
     public async Task StageAsync(WriteBatch batch, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+
+        // Thousands of new rows and few changed ones: one DetectChanges at SaveChanges instead of one per Add.
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow();
         var ids = batch.Versions.Select(v => v.Document.Id)
@@ -232,6 +235,7 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
         }
 
         await AddEmbeddingsAsync(db, batch.Embeddings, now, cancellationToken);
+        db.ChangeTracker.DetectChanges();
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
