@@ -82,18 +82,7 @@ public sealed class IngestionPipeline(
             await DeleteMissingAsync(request, snapshots, items, run, cancellationToken);
 
             var result = run.ToResult(runId, clock.Elapsed);
-            await metadata.FinishRunAsync(runId, new RunSummary
-            {
-                Added = result.Added,
-                Updated = result.Updated,
-                Unchanged = result.Unchanged,
-                Deleted = result.Deleted,
-                Failed = result.Failed,
-                Chunks = result.Chunks,
-                FinishedAt = time.GetUtcNow(),
-                Status = result.Failed > 0 && result.Succeeded == 0 ? "failed" : "succeeded",
-                Failures = result.Failures.Select(f => new RunFailure(f.ExternalKey, f.Kind, f.Reason)).ToList(),
-            }, CancellationToken.None);
+            await metadata.FinishRunAsync(runId, Summary(result, result.Failed > 0 && result.Succeeded == 0 ? "failed" : "succeeded", error: null), CancellationToken.None);
             logger.LogInformation(
                 "Ingested source {Source}: {Added} added, {Updated} updated, {Unchanged} unchanged, {Deleted} deleted, {Failed} failed, {Chunks} chunks in {ElapsedMs} ms",
                 source.Name, result.Added, result.Updated, result.Unchanged, result.Deleted, result.Failed, result.Chunks, (long)result.Elapsed.TotalMilliseconds);
@@ -102,22 +91,24 @@ public sealed class IngestionPipeline(
         catch (Exception ex)
         {
             var partial = run.ToResult(runId, clock.Elapsed);
-            await metadata.FinishRunAsync(runId, new RunSummary
-            {
-                Added = partial.Added,
-                Updated = partial.Updated,
-                Unchanged = partial.Unchanged,
-                Deleted = partial.Deleted,
-                Failed = partial.Failed,
-                Chunks = partial.Chunks,
-                FinishedAt = time.GetUtcNow(),
-                Status = ex is OperationCanceledException ? "cancelled" : "failed",
-                Error = ex.Message,
-                Failures = partial.Failures.Select(f => new RunFailure(f.ExternalKey, f.Kind, f.Reason)).ToList(),
-            }, CancellationToken.None);
+            await metadata.FinishRunAsync(runId, Summary(partial, ex is OperationCanceledException ? "cancelled" : "failed", ex.Message), CancellationToken.None);
             throw;
         }
     }
+
+    private RunSummary Summary(IngestionResult result, string status, string? error) => new()
+    {
+        Added = result.Added,
+        Updated = result.Updated,
+        Unchanged = result.Unchanged,
+        Deleted = result.Deleted,
+        Failed = result.Failed,
+        Chunks = result.Chunks,
+        FinishedAt = time.GetUtcNow(),
+        Status = status,
+        Error = error,
+        Failures = result.Failures.Select(f => new RunFailure(f.ExternalKey, f.Kind, f.Reason)).ToList(),
+    };
 
     private RunContext BuildContext(IngestionRequest request)
     {
