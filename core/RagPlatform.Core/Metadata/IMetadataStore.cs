@@ -98,6 +98,11 @@ public sealed record LiveChunk
 
     public required int End { get; init; }
 
+    /// <summary>The same range in bytes of the UTF-8 encoded normalised text.</summary>
+    public int ByteStart { get; init; }
+
+    public int ByteEnd { get; init; }
+
     public int? PageStart { get; init; }
 
     public int? PageEnd { get; init; }

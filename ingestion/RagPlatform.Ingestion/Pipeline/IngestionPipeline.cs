@@ -35,8 +35,8 @@ public sealed class IngestionPipeline(
     TimeProvider time,
     ILogger<IngestionPipeline> logger)
 {
-    /// <summary>Bump when parsing or normalisation changes, so that documents are reprocessed.</summary>
-    internal const string ProcessingVersion = "p1";
+    /// <summary>Bump when parsing, normalisation or what is stored per chunk changes, so that documents are reprocessed (p2: UTF-8 byte offsets).</summary>
+    internal const string ProcessingVersion = "p2";
 
     // Chunks gathered before one embedding-cache lookup and one model call sequence.
     private const int EmbeddingGroupChunks = 256;
@@ -274,6 +274,7 @@ public sealed class IngestionPipeline(
         var metadataJson = MergeMetadata(parsed.Metadata, item.Metadata);
         header = header with { Title = title, MetadataJson = metadataJson };
         var version = (snapshot?.LatestVersion ?? 0) + 1;
+        var byteOffsets = Utf8Offsets(parsed.Text, chunks);
         var newVersion = new NewVersion
         {
             Document = header,
@@ -290,6 +291,8 @@ public sealed class IngestionPipeline(
                 Text = c.Text,
                 Start = c.Start,
                 End = c.End,
+                ByteStart = byteOffsets[c.Ordinal].Start,
+                ByteEnd = byteOffsets[c.Ordinal].End,
                 PageStart = c.PageStart,
                 PageEnd = c.PageEnd,
                 HeadingPath = c.HeadingPath,
@@ -529,6 +532,24 @@ public sealed class IngestionPipeline(
         ContentType = item.ContentType,
         SizeBytes = item.Size,
     };
+
+    /// <summary>Each chunk's range in bytes of the UTF-8 encoded text, counted once over the text.</summary>
+    private static (int Start, int End)[] Utf8Offsets(string text, IReadOnlyList<TextChunk> chunks)
+    {
+        // Chunks overlap, so convert each boundary on its own, in text order, walking the text once.
+        var boundaries = chunks.SelectMany(c => new[] { c.Start, c.End }).Distinct().Order().ToArray();
+        var bytesAt = new Dictionary<int, int>(boundaries.Length);
+        var position = 0;
+        var bytes = 0;
+        foreach (var boundary in boundaries)
+        {
+            bytes += Encoding.UTF8.GetByteCount(text.AsSpan(position, boundary - position));
+            position = boundary;
+            bytesAt[boundary] = bytes;
+        }
+
+        return chunks.Select(c => (bytesAt[c.Start], bytesAt[c.End])).ToArray();
+    }
 
     private static string FallbackTitle(IngestItem item)
     {

@@ -188,6 +188,8 @@ internal sealed partial class EfMetadataStore
         Text = c.Text,
         Start = c.Start,
         End = c.End,
+        ByteStart = c.ByteStart,
+        ByteEnd = c.ByteEnd,
         PageStart = c.PageStart,
         PageEnd = c.PageEnd,
         HeadingPath = SplitHeadings(c.HeadingPath),

@@ -199,6 +199,8 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
                     Text = chunk.Text,
                     Start = chunk.Start,
                     End = chunk.End,
+                    ByteStart = chunk.ByteStart,
+                    ByteEnd = chunk.ByteEnd,
                     PageStart = chunk.PageStart,
                     PageEnd = chunk.PageEnd,
                     HeadingPath = string.Join(HeadingSeparator, chunk.HeadingPath),

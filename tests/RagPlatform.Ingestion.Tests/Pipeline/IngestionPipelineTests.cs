@@ -310,6 +310,28 @@ public sealed class IngestionPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_chunk_records_exact_character_and_utf8_byte_offsets_into_its_version_text()
+    {
+        var paragraphs = Enumerable.Range(0, 40).Select(i => $"Paragraph {i}: café naïve 日本語 😀 Zürich — résumé {string.Join(' ', Enumerable.Repeat($"mot{i}", 30))}.");
+        _files.Write("unicode.md", "# Über\n\n" + string.Join("\n\n", paragraphs));
+        await using var platform = TestPlatform.Start(_data.Path, settings: new Dictionary<string, string?> { ["Rag:Chunking:MaxTokens"] = "64", ["Rag:Chunking:OverlapTokens"] = "16" });
+        await platform.IngestAsync(_files.Path);
+        var source = await Source(platform);
+        var doc = (await platform.Metadata.FindDocumentAsync(source.Id, _files.Combine("unicode.md"), Ct))!;
+
+        var text = (await platform.Metadata.GetVersionTextAsync("t1", doc.Id, 1, Ct))!;
+        var chunks = await platform.Metadata.GetActiveChunksAsync([doc.Id], Ct);
+        var utf8 = Encoding.UTF8.GetBytes(text);
+
+        Assert.True(chunks.Count > 10, $"only {chunks.Count} chunks");
+        foreach (var chunk in chunks)
+        {
+            Assert.Equal(chunk.Text, text[chunk.Start..chunk.End]);
+            Assert.Equal(chunk.Text, Encoding.UTF8.GetString(utf8, chunk.ByteStart, chunk.ByteEnd - chunk.ByteStart));
+        }
+    }
+
+    [Fact]
     public async Task Force_reprocesses_every_document_as_a_new_version()
     {
         WriteCorpus();

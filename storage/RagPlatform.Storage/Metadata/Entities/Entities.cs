@@ -148,6 +148,10 @@ internal sealed class ChunkEntity
 
     public int End { get; set; }
 
+    public int ByteStart { get; set; }
+
+    public int ByteEnd { get; set; }
+
     public int? PageStart { get; set; }
 
     public int? PageEnd { get; set; }

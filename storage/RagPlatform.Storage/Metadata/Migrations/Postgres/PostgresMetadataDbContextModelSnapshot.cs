@@ -28,6 +28,12 @@ namespace RagPlatform.Storage.Metadata.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<int>("ByteEnd")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ByteStart")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ContentHash")
                         .IsRequired()
                         .HasMaxLength(64)

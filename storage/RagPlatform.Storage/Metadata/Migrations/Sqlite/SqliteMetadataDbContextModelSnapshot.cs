@@ -23,6 +23,12 @@ namespace RagPlatform.Storage.Metadata.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ByteEnd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ByteStart")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ContentHash")
                         .IsRequired()
                         .HasMaxLength(64)

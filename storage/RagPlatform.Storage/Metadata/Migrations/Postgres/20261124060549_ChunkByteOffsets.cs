@@ -1,0 +1,40 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace RagPlatform.Storage.Metadata.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class ChunkByteOffsets : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "ByteEnd",
+                table: "chunks",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<int>(
+                name: "ByteStart",
+                table: "chunks",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "ByteEnd",
+                table: "chunks");
+
+            migrationBuilder.DropColumn(
+                name: "ByteStart",
+                table: "chunks");
+        }
+    }
+}
