@@ -16,6 +16,7 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton<DocumentCommitter>();
         services.TryAddSingleton<IngestionPipeline>();
         services.TryAddSingleton<PathIngestor>();
+        services.TryAddSingleton<PushIngestor>();
         services.TryAddSingleton<StoreConsistencyChecker>();
         return services;
     }

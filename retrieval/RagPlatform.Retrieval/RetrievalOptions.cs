@@ -25,5 +25,9 @@ public sealed class RetrievalOptions
     [Range(40, 4000)]
     public int SnippetCharacters { get; set; } = 240;
 
+    /// <summary>The most hits a caller of the API or the CLI may ask for.</summary>
     public const int MaxTopK = 100;
+
+    /// <summary>The most the retriever returns to in-process callers (evaluation ranks 100 documents from chunk hits).</summary>
+    public const int MaxInternalTopK = 1000;
 }

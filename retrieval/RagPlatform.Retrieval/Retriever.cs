@@ -239,7 +239,7 @@ public sealed class Retriever(
             throw new RagTooLargeException($"query: {query.Text.Length} characters is over the limit of {settings.MaxQueryCharacters}; shorten the query");
         }
 
-        if (query.TopK is < 1 or > RetrievalOptions.MaxTopK)
+        if (query.TopK is < 1 or > RetrievalOptions.MaxInternalTopK)
         {
             throw new RagValidationException("top_k", $"must be between 1 and {RetrievalOptions.MaxTopK}, got {query.TopK}");
         }

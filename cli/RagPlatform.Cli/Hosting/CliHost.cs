@@ -35,6 +35,17 @@ internal static class CliHost
             .Build();
     }
 
+    /// <summary>The platform's services, as every command and the server compose them.</summary>
+    public static IServiceCollection AddPlatform(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddRagOptions(configuration);
+        services.Configure<RagPlatform.Storage.Keyword.KeywordIndexOptions>(configuration.GetSection("Rag:Keyword"));
+        services.Configure<RagPlatform.Storage.Vectors.VectorIndexOptions>(configuration.GetSection("Rag:Vectors"));
+        services.AddRagIngestion();
+        services.AddRagRetrieval(configuration);
+        return services;
+    }
+
     public static ServiceProvider Build(IConfiguration configuration, bool verbose = false)
     {
         var services = new ServiceCollection();
@@ -51,11 +62,7 @@ internal static class CliHost
             });
             logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         });
-        services.AddRagOptions(configuration);
-        services.Configure<RagPlatform.Storage.Keyword.KeywordIndexOptions>(configuration.GetSection("Rag:Keyword"));
-        services.Configure<RagPlatform.Storage.Vectors.VectorIndexOptions>(configuration.GetSection("Rag:Vectors"));
-        services.AddRagIngestion();
-        services.AddRagRetrieval(configuration);
+        AddPlatform(services, configuration);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         // Fail now, naming the setting, rather than on first use.

@@ -17,6 +17,8 @@ public interface IMetadataStore
 
     Task<SourceInfo?> FindSourceAsync(string tenant, string name, CancellationToken cancellationToken);
 
+    Task<SourceInfo?> GetSourceAsync(Guid sourceId, CancellationToken cancellationToken);
+
     // Documents as the write path sees them
 
     /// <summary>Every document of a source that is not deleted.</summary>

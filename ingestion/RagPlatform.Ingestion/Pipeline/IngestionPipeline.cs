@@ -33,7 +33,7 @@ public sealed class IngestionPipeline(
     InferenceModels models,
     IOptions<RagOptions> options,
     TimeProvider time,
-    ILogger<IngestionPipeline> logger)
+    ILogger<IngestionPipeline> logger) : IDisposable
 {
     /// <summary>Bump when parsing, normalisation or what is stored per chunk changes, so that documents are reprocessed (p2: UTF-8 byte offsets).</summary>
     internal const string ProcessingVersion = "p2";
@@ -46,7 +46,26 @@ public sealed class IngestionPipeline(
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 
+    // One run at a time in a process: each run first repairs the journal, which must never see
+    // another run's batch in flight. The write path is CPU-bound, so runs in parallel would not be faster.
+    private readonly SemaphoreSlim _oneRunAtATime = new(1, 1);
+
     public async Task<IngestionResult> RunAsync(IngestionRequest request, IProgress<IngestionProgress>? progress, CancellationToken cancellationToken)
+    {
+        await _oneRunAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            return await RunExclusiveAsync(request, progress, cancellationToken);
+        }
+        finally
+        {
+            _oneRunAtATime.Release();
+        }
+    }
+
+    public void Dispose() => _oneRunAtATime.Dispose();
+
+    private async Task<IngestionResult> RunExclusiveAsync(IngestionRequest request, IProgress<IngestionProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         await committer.RecoverAsync(cancellationToken);
@@ -163,9 +182,10 @@ public sealed class IngestionPipeline(
         var force = run.Request.Force;
         var header = Header(run.Request.Source, item, snapshot, aclText, title: item.Title ?? snapshot?.Title ?? FallbackTitle(item));
 
+        var active = live ? snapshot!.ActiveVersion : 0;
         if (item.ListingFailure is { } listingFailure)
         {
-            return Failed(header, listingFailure.Kind, listingFailure.Message, null);
+            return Failed(header, listingFailure.Kind, listingFailure.Message, null, activeVersion: active);
         }
 
         // 1. The cheap marker: same stamp and same settings means the bytes need not be read.
@@ -173,19 +193,19 @@ public sealed class IngestionPipeline(
         if (!force && stampSame && live && snapshot!.State == DocumentState.Indexed && snapshot.PipelineFingerprint == fingerprint)
         {
             return snapshot.Acl == aclText
-                ? new UnchangedDocument(item.ExternalKey, snapshot.Id, null)
-                : new AccessOnlyChange(item.ExternalKey, new AccessChange(snapshot.Id, aclText, item.SourceStamp, item.ChangedAt));
+                ? new UnchangedDocument(item.ExternalKey, snapshot.Id, snapshot.ActiveVersion, null)
+                : new AccessOnlyChange(item.ExternalKey, new AccessChange(snapshot.Id, aclText, item.SourceStamp, item.ChangedAt), snapshot.ActiveVersion);
         }
 
         if (!force && stampSame && snapshot is { State: DocumentState.Failed } && !snapshot.FailureKind.IsTransient() && snapshot.FailedContentHash is not null)
         {
-            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", snapshot.FailedContentHash, persist: false);
+            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", snapshot.FailedContentHash, persist: false, activeVersion: active);
         }
 
         // 2. Read, within the size limit.
         if (item.Size is { } size && size > context.MaxBytes)
         {
-            return Failed(header, FailureKind.TooLarge, TooLarge(size, context.MaxBytes), null);
+            return Failed(header, FailureKind.TooLarge, TooLarge(size, context.MaxBytes), null, activeVersion: active);
         }
 
         ReadOnlyMemory<byte> bytes;
@@ -196,11 +216,11 @@ public sealed class IngestionPipeline(
         }
         catch (DocumentRejectedException ex)
         {
-            return Failed(header, ex.Kind, ex.Message, null);
+            return Failed(header, ex.Kind, ex.Message, null, activeVersion: active);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Failed(header, FailureKind.Unreadable, $"could not be read: {ex.Message}", null);
+            return Failed(header, FailureKind.Unreadable, $"could not be read: {ex.Message}", null, activeVersion: active);
         }
         finally
         {
@@ -209,7 +229,7 @@ public sealed class IngestionPipeline(
 
         if (bytes.Length > context.MaxBytes)
         {
-            return Failed(header, FailureKind.TooLarge, TooLarge(bytes.Length, context.MaxBytes), null);
+            return Failed(header, FailureKind.TooLarge, TooLarge(bytes.Length, context.MaxBytes), null, activeVersion: active);
         }
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
@@ -219,18 +239,18 @@ public sealed class IngestionPipeline(
         {
             if (snapshot.Acl != aclText)
             {
-                return new AccessOnlyChange(item.ExternalKey, new AccessChange(snapshot.Id, aclText, item.SourceStamp, item.ChangedAt));
+                return new AccessOnlyChange(item.ExternalKey, new AccessChange(snapshot.Id, aclText, item.SourceStamp, item.ChangedAt), snapshot.ActiveVersion);
             }
 
             if (snapshot.State == DocumentState.Indexed)
             {
-                return new UnchangedDocument(item.ExternalKey, snapshot.Id, stampSame ? null : item.SourceStamp);
+                return new UnchangedDocument(item.ExternalKey, snapshot.Id, snapshot.ActiveVersion, stampSame ? null : item.SourceStamp);
             }
         }
 
         if (!force && snapshot is { State: DocumentState.Failed } && snapshot.FailedContentHash == hash && !snapshot.FailureKind.IsTransient())
         {
-            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", hash, persist: !stampSame);
+            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", hash, persist: !stampSame, activeVersion: active);
         }
 
         // 4. Parse and chunk.
@@ -242,12 +262,12 @@ public sealed class IngestionPipeline(
         }
         catch (DocumentRejectedException ex)
         {
-            return Failed(header, ex.Kind, ex.Message, hash);
+            return Failed(header, ex.Kind, ex.Message, hash, activeVersion: active);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Parser failed on {Document}", item.ExternalKey);
-            return Failed(header, FailureKind.Internal, $"the parser failed unexpectedly ({ex.GetType().Name}: {ex.Message}); please report this file", hash);
+            return Failed(header, FailureKind.Internal, $"the parser failed unexpectedly ({ex.GetType().Name}: {ex.Message}); please report this file", hash, activeVersion: active);
         }
         finally
         {
@@ -267,7 +287,7 @@ public sealed class IngestionPipeline(
 
         if (chunks.Count == 0)
         {
-            return Failed(header, FailureKind.Empty, "no text to index after parsing", hash);
+            return Failed(header, FailureKind.Empty, "no text to index after parsing", hash, activeVersion: active);
         }
 
         var title = item.Title ?? (string.IsNullOrWhiteSpace(parsed.Title) ? FallbackTitle(item) : parsed.Title);
@@ -315,7 +335,7 @@ public sealed class IngestionPipeline(
             Metadata = metadataDict,
             ChangedAt = header.ChangedAt,
         }).ToArray();
-        return new VersionedDocument(item.ExternalKey, newVersion, indexed, IsNew: !live);
+        return new VersionedDocument(item.ExternalKey, newVersion, indexed, PreviousVersion: active);
     }
 
     private async Task EmbedAllAsync(ChannelReader<PreparedDocument> reader, ChannelWriter<PreparedDocument> writer, RunState run, CancellationToken cancellationToken)
@@ -385,7 +405,7 @@ public sealed class IngestionPipeline(
                 var kind = ex is HttpRequestException or TimeoutException or OperationCanceledException ? FailureKind.Unavailable : FailureKind.Internal;
                 foreach (var doc in group)
                 {
-                    await writer.WriteAsync(Failed(doc.Version.Document, kind, $"embedding failed: {ex.Message}", doc.Version.ContentHash), cancellationToken);
+                    await writer.WriteAsync(Failed(doc.Version.Document, kind, $"embedding failed: {ex.Message}", doc.Version.ContentHash, activeVersion: doc.PreviousVersion), cancellationToken);
                 }
 
                 return;
@@ -480,6 +500,11 @@ public sealed class IngestionPipeline(
     {
         var timings = await committer.CompleteAsync(pending.Batch, pending.Upserts);
         run.Count(added: pending.Added, updated: pending.Updated, chunks: pending.Chunks);
+        foreach (var outcome in pending.Outcomes)
+        {
+            run.Record(outcome);
+        }
+
         var sw = Stopwatch.StartNew();
         await metadata.RecordFailuresAsync(pending.Failures, CancellationToken.None);
         await metadata.UpdateSourceStampsAsync(pending.Stamps, CancellationToken.None);
@@ -506,6 +531,10 @@ public sealed class IngestionPipeline(
             batch.Deletions.AddRange(slice.Select(s => s.Id));
             run.AddCommit(await committer.CommitAsync(batch, [], cancellationToken), TimeSpan.Zero);
             run.Count(deleted: slice.Length);
+            foreach (var doc in slice)
+            {
+                run.Record(new DocumentOutcomeRecord(doc.ExternalKey, doc.Id, DocumentOutcome.Deleted, 0));
+            }
         }
     }
 
@@ -515,8 +544,8 @@ public sealed class IngestionPipeline(
         return details?.FailureReason ?? snapshot.FailureKind.ToWireName();
     }
 
-    private static FailedDocument Failed(DocumentHeader header, FailureKind kind, string reason, string? hash, bool persist = true)
-        => new(header.ExternalKey, new DocumentFailureRecord(header, kind, reason, hash), persist);
+    private static FailedDocument Failed(DocumentHeader header, FailureKind kind, string reason, string? hash, bool persist = true, int activeVersion = 0)
+        => new(header.ExternalKey, new DocumentFailureRecord(header, kind, reason, hash), persist, activeVersion);
 
     private static DocumentHeader Header(SourceInfo source, IngestItem item, DocumentSnapshot? snapshot, string acl, string title) => new()
     {
@@ -633,6 +662,7 @@ public sealed class IngestionPipeline(
             {
                 case UnchangedDocument unchanged:
                     run.Count(unchanged: 1);
+                    run.Record(new DocumentOutcomeRecord(unchanged.ExternalKey, unchanged.DocumentId, DocumentOutcome.Unchanged, unchanged.Version));
                     if (unchanged.NewStamp is { } stamp)
                     {
                         Stamps.Add((unchanged.DocumentId, stamp));
@@ -641,6 +671,7 @@ public sealed class IngestionPipeline(
                     break;
                 case AccessOnlyChange access:
                     Batch.AccessChanges.Add(access.Change);
+                    Outcomes.Add(new DocumentOutcomeRecord(access.ExternalKey, access.Change.DocumentId, DocumentOutcome.Updated, access.Version));
                     Updated++;
                     break;
                 case VersionedDocument versioned:
@@ -648,6 +679,7 @@ public sealed class IngestionPipeline(
                     Batch.Embeddings.AddRange(versioned.NewEmbeddings);
                     Upserts.AddRange(versioned.Chunks);
                     Chunks += versioned.Chunks.Length;
+                    Outcomes.Add(new DocumentOutcomeRecord(versioned.ExternalKey, versioned.Version.Document.Id, versioned.IsNew ? DocumentOutcome.Added : DocumentOutcome.Updated, versioned.Version.Version));
                     if (versioned.IsNew)
                     {
                         Added++;
@@ -659,7 +691,9 @@ public sealed class IngestionPipeline(
 
                     break;
                 case FailedDocument failed:
-                    run.Fail(failed.ExternalKey, failed.Failure.Kind, failed.Failure.Reason);
+                    var failure = new IngestionFailure(failed.ExternalKey, failed.Failure.Kind, failed.Failure.Reason);
+                    run.Fail(failure);
+                    run.Record(new DocumentOutcomeRecord(failed.ExternalKey, failed.Failure.Document.Id, DocumentOutcome.Failed, failed.ActiveVersion, failure));
                     if (failed.Persist)
                     {
                         Failures.Add(failed.Failure);
@@ -668,6 +702,9 @@ public sealed class IngestionPipeline(
                     break;
             }
         }
+
+        /// <summary>Outcomes that count only once the batch is committed.</summary>
+        public List<DocumentOutcomeRecord> Outcomes { get; } = [];
     }
 
     /// <summary>Counters of a run, shared by the stages.</summary>
@@ -675,6 +712,7 @@ public sealed class IngestionPipeline(
     {
         private readonly Lock _gate = new();
         private readonly List<IngestionFailure> _failures = [];
+        private readonly List<DocumentOutcomeRecord> _outcomes = [];
         private readonly Dictionary<string, TimeSpan> _times = new(StringComparer.Ordinal);
         private int _added;
         private int _updated;
@@ -704,11 +742,19 @@ public sealed class IngestionPipeline(
             }
         }
 
-        public void Fail(string key, FailureKind kind, string reason)
+        public void Fail(IngestionFailure failure)
         {
             lock (_gate)
             {
-                _failures.Add(new IngestionFailure(key, kind, reason));
+                _failures.Add(failure);
+            }
+        }
+
+        public void Record(DocumentOutcomeRecord outcome)
+        {
+            lock (_gate)
+            {
+                _outcomes.Add(outcome);
             }
         }
 
@@ -750,6 +796,7 @@ public sealed class IngestionPipeline(
                     Failed = _failures.Count,
                     Chunks = _chunks,
                     Failures = _failures.OrderBy(f => f.ExternalKey, StringComparer.Ordinal).ToList(),
+                    Outcomes = _outcomes.ToList(),
                     Elapsed = elapsed,
                     EmbeddedChunks = _embedded,
                     CachedEmbeddings = _cached,

@@ -55,6 +55,9 @@ public sealed record IngestionResult
 
     public IReadOnlyList<IngestionFailure> Failures { get; init; } = [];
 
+    /// <summary>Every document the run touched, in the order they were committed.</summary>
+    public IReadOnlyList<DocumentOutcomeRecord> Outcomes { get; init; } = [];
+
     public TimeSpan Elapsed { get; init; }
 
     /// <summary>Chunks embedded by the model in this run, and chunks whose embedding came from the cache.</summary>
@@ -73,6 +76,21 @@ public sealed record IngestionResult
 }
 
 public sealed record IngestionFailure(string ExternalKey, FailureKind Kind, string Reason);
+
+public enum DocumentOutcome
+{
+    Added,
+    Updated,
+    Unchanged,
+    Failed,
+    Deleted,
+
+    /// <summary>Asked to delete a document that does not exist (or is already deleted).</summary>
+    NotFound,
+}
+
+/// <summary>What happened to one document in a run, and its searchable version afterwards (0 when none).</summary>
+public sealed record DocumentOutcomeRecord(string ExternalKey, Guid DocumentId, DocumentOutcome Outcome, int Version, IngestionFailure? Failure = null);
 
 /// <summary>Progress of a run, for a terminal progress bar.</summary>
 public readonly record struct IngestionProgress(int Done, int Total, string? Current);

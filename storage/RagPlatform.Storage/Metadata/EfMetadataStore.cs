@@ -67,6 +67,13 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
         return entity is null ? null : ToInfo(entity);
     }
 
+    public async Task<SourceInfo?> GetSourceAsync(Guid sourceId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var entity = await db.Sources.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sourceId, cancellationToken);
+        return entity is null ? null : ToInfo(entity);
+    }
+
     public async Task<IReadOnlyList<DocumentSnapshot>> ListDocumentsAsync(Guid sourceId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
