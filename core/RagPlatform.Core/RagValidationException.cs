@@ -74,6 +74,24 @@ public sealed class RagPreconditionException : Exception
     }
 }
 
+/// <summary>What the request would create exists already (the API maps it to <c>AlreadyExists</c>).</summary>
+public sealed class RagConflictException : Exception
+{
+    public RagConflictException()
+    {
+    }
+
+    public RagConflictException(string message)
+        : base(message)
+    {
+    }
+
+    public RagConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>A request too large to serve (the API maps it to <c>ResourceExhausted</c>).</summary>
 public sealed class RagTooLargeException : Exception
 {

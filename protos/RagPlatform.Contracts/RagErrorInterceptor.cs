@@ -34,6 +34,8 @@ public sealed class RagErrorInterceptor(ILogger<RagErrorInterceptor> logger) : I
         {
             case RagValidationException invalid:
                 return RpcErrors.InvalidArgument(invalid.Field, invalid.Reason);
+            case RagConflictException conflict:
+                return new RpcException(new Grpc.Core.Status(StatusCode.AlreadyExists, conflict.Message));
             case RagNotFoundException notFound:
                 return new RpcException(new Grpc.Core.Status(StatusCode.NotFound, notFound.Message));
             case RagTooLargeException tooLarge:

@@ -22,6 +22,9 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IKeywordIndex>(sp => LuceneKeywordIndex.Open(
             Path.Combine(sp.GetRequiredService<IOptions<RagOptions>>().Value.DataDirectory, "keyword"),
             sp.GetService<IOptions<KeywordIndexOptions>>()?.Value));
+        // Opened on first use: an indexer worker never opens the indexes another process owns.
+        services.TryAddSingleton(sp => new Lazy<IKeywordIndex>(sp.GetRequiredService<IKeywordIndex>));
+        services.TryAddSingleton(sp => new Lazy<IVectorIndex>(sp.GetRequiredService<IVectorIndex>));
         services.TryAddSingleton<ITermMatcher>(sp => new LuceneTermMatcher(sp.GetService<IOptions<KeywordIndexOptions>>()?.Value));
         services.TryAddSingleton<IVectorIndex>(sp => EmbeddedVectorIndex.Open(
             Path.Combine(sp.GetRequiredService<IOptions<RagOptions>>().Value.DataDirectory, "vectors"),

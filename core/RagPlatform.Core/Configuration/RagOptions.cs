@@ -12,6 +12,9 @@ public sealed class RagOptions
 {
     public const string SectionName = "Rag";
 
+    /// <summary>What this process does; see <see cref="PlatformRole"/>.</summary>
+    public PlatformRole Role { get; set; } = PlatformRole.All;
+
     /// <summary>Where the embedded stores live: <c>metadata.db</c>, <c>keyword/</c>, <c>vectors/</c>.</summary>
     [Required(ErrorMessage = "Rag:DataDirectory is required: set it (or pass --data DIR) to the directory where the indexes live.")]
     public string DataDirectory { get; set; } = string.Empty;
@@ -28,6 +31,23 @@ public sealed class RagOptions
 
     [ValidateObjectMembers]
     public IngestionLimits Limits { get; set; } = new();
+}
+
+/// <summary>
+/// What a process does. Only processes that own the indexes write them: indexer workers stage new
+/// versions (text, chunks, embeddings) in the metadata store with a journal entry each, and the
+/// index owner applies the journal to its indexes, so any number of workers can share one queue.
+/// </summary>
+public enum PlatformRole
+{
+    /// <summary>Everything in one process: ingestion and retrieval services, the job host, the indexes.</summary>
+    All,
+
+    /// <summary>Only the job host: syncs sources and stages what changed; never opens the indexes.</summary>
+    Indexer,
+
+    /// <summary>The gRPC services and the indexes (applying what indexers staged); no job host.</summary>
+    Retrieval,
 }
 
 public enum MetadataProvider

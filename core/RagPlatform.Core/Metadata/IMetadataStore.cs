@@ -19,6 +19,18 @@ public interface IMetadataStore
 
     Task<SourceInfo?> GetSourceAsync(Guid sourceId, CancellationToken cancellationToken);
 
+    /// <summary>Every source of a tenant (of all tenants when null), by tenant and name.</summary>
+    Task<IReadOnlyList<SourceInfo>> ListSourcesAsync(string? tenant, CancellationToken cancellationToken);
+
+    /// <summary>Registers a source; a source of that name in the tenant already existing is a <see cref="RagConflictException"/>.</summary>
+    Task<SourceInfo> CreateSourceAsync(SourceInfo source, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a source's settings (not its tenant, name or kind).</summary>
+    Task<SourceInfo> UpdateSourceAsync(SourceInfo source, CancellationToken cancellationToken);
+
+    /// <summary>Removes a source whose documents are all deleted (the caller deletes them from every store first).</summary>
+    Task DeleteSourceAsync(Guid sourceId, CancellationToken cancellationToken);
+
     // Documents as the write path sees them
 
     /// <summary>Every document of a source that is not deleted.</summary>
@@ -44,6 +56,9 @@ public interface IMetadataStore
     Task FinishAsync(WriteBatch batch, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<PendingOperation>> ListPendingOperationsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Staged versions as they were staged (header, text, chunks, embedding model), for applying them to the indexes.</summary>
+    Task<IReadOnlyList<NewVersion>> GetStagedVersionsAsync(IReadOnlyCollection<(Guid DocumentId, int Version)> versions, CancellationToken cancellationToken);
 
     /// <summary>Rolls back a staged version that never became active (its index entries must already be gone).</summary>
     Task AbandonStagedVersionAsync(PendingOperation operation, CancellationToken cancellationToken);
@@ -76,11 +91,17 @@ public interface IMetadataStore
 
     // Runs
 
-    Task<Guid> StartRunAsync(string tenant, Guid? sourceId, string trigger, DateTimeOffset startedAt, CancellationToken cancellationToken);
+    Task<Guid> StartRunAsync(string tenant, Guid? sourceId, string trigger, DateTimeOffset startedAt, string? jobId, CancellationToken cancellationToken);
 
     Task FinishRunAsync(Guid runId, RunSummary summary, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<RunInfo>> ListRunsAsync(Guid? sourceId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A run by its id, or the latest run of a background job.</summary>
+    Task<RunInfo?> FindRunAsync(Guid? runId, string? jobId, CancellationToken cancellationToken);
+
+    /// <summary>Documents whose last attempt failed (the dead letters), of a tenant or source or all.</summary>
+    Task<IReadOnlyList<DocumentSnapshot>> ListFailedDocumentsAsync(string? tenant, Guid? sourceId, CancellationToken cancellationToken);
 }
 
 /// <summary>A chunk that may be served, with what a hit needs of its document.</summary>
@@ -176,4 +197,7 @@ public sealed record RunSummary
 
 public sealed record RunFailure(string ExternalKey, FailureKind Kind, string Reason);
 
-public sealed record RunInfo(Guid Id, string Tenant, Guid? SourceId, string Trigger, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string Status, RunSummary? Summary);
+public sealed record RunInfo(Guid Id, string Tenant, Guid? SourceId, string Trigger, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string Status, RunSummary? Summary)
+{
+    public string? JobId { get; init; }
+}

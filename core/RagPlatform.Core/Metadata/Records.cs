@@ -57,6 +57,10 @@ public sealed record DocumentSnapshot
 {
     public required Guid Id { get; init; }
 
+    public Guid SourceId { get; init; }
+
+    public string Tenant { get; init; } = string.Empty;
+
     public required string ExternalKey { get; init; }
 
     public required DocumentState State { get; init; }
@@ -90,4 +94,26 @@ public sealed record DocumentSnapshot
 
     /// <summary>SHA-256 of the bytes that failed last, so that unchanged failing bytes are not retried forever.</summary>
     public string? FailedContentHash { get; init; }
+
+    /// <summary>Failed attempts since the last success.</summary>
+    public int FailureCount { get; init; }
+
+    /// <summary>A version staged and not yet applied to the indexes (0: none), with what it was made from.</summary>
+    public int PendingVersion { get; init; }
+
+    public string? PendingContentHash { get; init; }
+
+    public string? PendingFingerprint { get; init; }
+
+    public string? PendingAcl { get; init; }
+
+    /// <summary>When the platform first saw the document.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When its active version became searchable.</summary>
+    public DateTimeOffset? IndexedAt { get; init; }
+
+    public DateTimeOffset? FailedAt { get; init; }
+
+    public string? FailureReason { get; init; }
 }

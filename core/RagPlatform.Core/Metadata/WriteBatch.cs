@@ -82,6 +82,9 @@ public sealed record NewVersion
 
     public int? PageCount { get; init; }
 
+    /// <summary>The model whose embeddings (in the cache, by chunk hash) belong to this version; null when keyword-only.</summary>
+    public string? EmbeddingModel { get; init; }
+
     public required IReadOnlyList<ChunkRecord> Chunks { get; init; }
 }
 

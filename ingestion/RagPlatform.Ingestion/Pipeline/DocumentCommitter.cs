@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Core.Indexing;
 using RagPlatform.Core.Metadata;
@@ -19,9 +20,9 @@ namespace RagPlatform.Ingestion.Pipeline;
 /// </list>
 /// Old chunks leave the indexes only after the new ones are in every store, and readers only ever
 /// serve chunks of a document's active version, so nothing is lost or doubled in between.
-/// <see cref="RecoverAsync"/> repairs an interrupted commit from the journal.
+/// <see cref="ApplyJournalAsync"/> finishes an interrupted commit, or versions staged by indexer workers, from the journal.
 /// </summary>
-public sealed class DocumentCommitter(IMetadataStore metadata, IKeywordIndex keyword, IVectorIndex vectors, TimeProvider time, ILogger<DocumentCommitter> logger)
+public sealed class DocumentCommitter(IMetadataStore metadata, Lazy<IKeywordIndex> keyword, Lazy<IVectorIndex> vectors, TimeProvider time, ILogger<DocumentCommitter> logger)
 {
     /// <summary>
     /// Commits <paramref name="batch"/>; <paramref name="upserts"/> are the index entries of its new versions.
@@ -83,11 +84,14 @@ public sealed class DocumentCommitter(IMetadataStore metadata, IKeywordIndex key
     }
 
     /// <summary>
-    /// Finishes or undoes what an interrupted commit left in the journal: staged versions that never
-    /// became active are rolled back (the next run sees their documents as changed again); activated
-    /// versions, deletions and ACL changes are rolled forward. Returns the number of entries repaired.
+    /// Applies the journal: every index write that was staged and not finished, whether by an
+    /// interrupted run of this process or by an indexer worker that only stages. Everything rolls
+    /// forward from what the metadata store holds (a staged version keeps its header, text, chunks
+    /// and, in the embedding cache, its embeddings). Per document, the last intent wins: the newest
+    /// staged version is applied (older staged ones were superseded before anyone could see them),
+    /// unless a deletion came after it. Returns the number of journal entries closed.
     /// </summary>
-    public async Task<int> RecoverAsync(CancellationToken cancellationToken)
+    public async Task<int> ApplyJournalAsync(CancellationToken cancellationToken)
     {
         var pending = await metadata.ListPendingOperationsAsync(cancellationToken);
         if (pending.Count == 0)
@@ -95,42 +99,113 @@ public sealed class DocumentCommitter(IMetadataStore metadata, IKeywordIndex key
             return 0;
         }
 
-        logger.LogWarning("Repairing {Count} index writes left unfinished by an interrupted run", pending.Count);
-        var batch = new IndexBatch();
-        foreach (var op in pending)
+        logger.LogInformation("Applying {Count} staged index writes from the journal", pending.Count);
+        var first = new IndexBatch();
+        var toApply = new List<(Guid DocumentId, int Version)>();
+        var abandon = new List<PendingOperation>();
+        var close = new List<PendingOperation>();
+        foreach (var ops in pending.GroupBy(o => o.DocumentId).Select(g => g.OrderBy(o => o.Id).ToList()))
         {
-            switch (op.Kind)
+            var documentId = ops[0].DocumentId;
+            var staged = ops.Where(o => o is { Kind: OperationKind.Upsert, Step: 0 }).ToList();
+            var latest = staged.MaxBy(o => o.Version);
+            var lastDelete = ops.LastOrDefault(o => o.Kind == OperationKind.Delete);
+            if (lastDelete is not null && (latest is null || lastDelete.Id > latest.Id))
             {
-                case OperationKind.Upsert when op.Step == 0:
-                    // Whatever of the staged version reached an index goes; the active one stays.
-                    batch.Deletions.Add(new DocumentDeletion(op.DocumentId, op.ActiveVersion > 0 ? op.ActiveVersion : null));
-                    break;
-                case OperationKind.Upsert:
-                    batch.Deletions.Add(new DocumentDeletion(op.DocumentId, op.Version));
-                    break;
-                case OperationKind.Delete:
-                    batch.Deletions.Add(new DocumentDeletion(op.DocumentId));
-                    break;
-                case OperationKind.Access:
-                    batch.AccessUpdates.Add(new AccessUpdate(op.DocumentId, AccessControlList.Parse(op.Acl).ToStrings()));
-                    break;
+                first.Deletions.Add(new DocumentDeletion(documentId));
+                abandon.AddRange(staged);
+                close.AddRange(ops.Except(staged));
+                continue;
             }
+
+            if (latest is not null)
+            {
+                toApply.Add((documentId, latest.Version));
+                abandon.AddRange(staged.Where(o => o != latest));
+            }
+            else if (ops.LastOrDefault(o => o is { Kind: OperationKind.Upsert, Step: 1 }) is { } activated)
+            {
+                first.Deletions.Add(new DocumentDeletion(documentId, activated.Version));
+            }
+
+            if (ops.LastOrDefault(o => o.Kind == OperationKind.Access) is { } access)
+            {
+                first.AccessUpdates.Add(new AccessUpdate(documentId, AccessControlList.Parse(access.Acl).ToStrings()));
+            }
+
+            close.AddRange(ops.Where(o => !(o.Kind == OperationKind.Upsert && o.Step == 0)));
         }
 
-        await ApplyAsync(batch, new CommitTimings(), cancellationToken);
-        foreach (var op in pending)
+        var versions = await metadata.GetStagedVersionsAsync(toApply, cancellationToken);
+        var batch = new WriteBatch();
+        batch.Versions.AddRange(versions);
+        first.Upserts.AddRange(await IndexEntriesAsync(versions, cancellationToken));
+        await ApplyAsync(first, new CommitTimings(), CancellationToken.None);
+        if (batch.Versions.Count > 0)
         {
-            if (op is { Kind: OperationKind.Upsert, Step: 0 })
-            {
-                await metadata.AbandonStagedVersionAsync(op, cancellationToken);
-            }
-            else
-            {
-                await metadata.CompleteOperationAsync(op, cancellationToken);
-            }
+            await metadata.ActivateAsync(batch, time.GetUtcNow(), CancellationToken.None);
+            var second = new IndexBatch();
+            second.Deletions.AddRange(batch.Versions.Select(v => new DocumentDeletion(v.Document.Id, v.Version)));
+            await ApplyAsync(second, new CommitTimings(), CancellationToken.None);
+            await metadata.FinishAsync(batch, CancellationToken.None);
+        }
+
+        foreach (var op in abandon)
+        {
+            await metadata.AbandonStagedVersionAsync(op, CancellationToken.None);
+        }
+
+        foreach (var op in close)
+        {
+            await metadata.CompleteOperationAsync(op, CancellationToken.None);
         }
 
         return pending.Count;
+    }
+
+    /// <summary>The index entries of staged versions, with their embeddings from the cache.</summary>
+    private async Task<List<IndexedChunk>> IndexEntriesAsync(IReadOnlyList<NewVersion> versions, CancellationToken cancellationToken)
+    {
+        var embeddings = new Dictionary<string, IReadOnlyDictionary<string, float[]>>(StringComparer.Ordinal);
+        foreach (var group in versions.Where(v => v.EmbeddingModel is not null).GroupBy(v => v.EmbeddingModel!, StringComparer.Ordinal))
+        {
+            var hashes = group.SelectMany(v => v.Chunks.Select(c => c.ContentHash)).Distinct(StringComparer.Ordinal).ToList();
+            embeddings[group.Key] = await metadata.GetCachedEmbeddingsAsync(group.Key, hashes, cancellationToken);
+        }
+
+        var entries = new List<IndexedChunk>();
+        foreach (var version in versions)
+        {
+            var header = version.Document;
+            var acl = AccessControlList.Parse(header.Acl).ToStrings();
+            var metadataValues = JsonSerializer.Deserialize<Dictionary<string, string>>(header.MetadataJson) ?? [];
+            var vectors = version.EmbeddingModel is { } model ? embeddings[model] : null;
+            foreach (var chunk in version.Chunks)
+            {
+                float[]? vector = null;
+                if (vectors is not null && !vectors.TryGetValue(chunk.ContentHash, out vector))
+                {
+                    throw new InvalidOperationException($"The embedding of chunk {chunk.ChunkId} ({version.EmbeddingModel}) is missing from the cache; the staged version cannot be applied.");
+                }
+
+                entries.Add(new IndexedChunk
+                {
+                    ChunkId = chunk.ChunkId,
+                    DocumentId = header.Id,
+                    Version = version.Version,
+                    Tenant = header.Tenant,
+                    SourceId = header.SourceId,
+                    Acl = acl,
+                    Title = header.Title,
+                    Text = chunk.Text,
+                    Metadata = metadataValues,
+                    ChangedAt = header.ChangedAt,
+                    Embedding = vector,
+                });
+            }
+        }
+
+        return entries;
     }
 
     private async Task ApplyAsync(IndexBatch batch, CommitTimings timings, CancellationToken cancellationToken)
@@ -144,8 +219,8 @@ public sealed class DocumentCommitter(IMetadataStore metadata, IKeywordIndex key
         // (upserts without embeddings) would only cost the vector index a log write and an fsync.
         var vectorWork = batch.Deletions.Count > 0 || batch.AccessUpdates.Count > 0 || batch.Upserts.Exists(u => u.Embedding is not null);
         await Task.WhenAll(
-            Timed(() => keyword.ApplyAsync(batch, cancellationToken), t => timings.Keyword += t),
-            vectorWork ? Timed(() => vectors.ApplyAsync(batch, cancellationToken), t => timings.Vectors += t) : Task.CompletedTask);
+            Timed(() => keyword.Value.ApplyAsync(batch, cancellationToken), t => timings.Keyword += t),
+            vectorWork ? Timed(() => vectors.Value.ApplyAsync(batch, cancellationToken), t => timings.Vectors += t) : Task.CompletedTask);
     }
 
     private static async Task Timed(Func<Task> work, Action<TimeSpan> record)

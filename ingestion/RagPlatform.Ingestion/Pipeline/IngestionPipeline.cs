@@ -28,7 +28,7 @@ namespace RagPlatform.Ingestion.Pipeline;
 public sealed class IngestionPipeline(
     IMetadataStore metadata,
     DocumentCommitter committer,
-    IVectorIndex vectors,
+    Lazy<IVectorIndex> vectors,
     DocumentParser parser,
     InferenceModels models,
     IOptions<RagOptions> options,
@@ -68,10 +68,14 @@ public sealed class IngestionPipeline(
     private async Task<IngestionResult> RunExclusiveAsync(IngestionRequest request, IProgress<IngestionProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await committer.RecoverAsync(cancellationToken);
+        if (options.Value.Role != PlatformRole.Indexer)
+        {
+            // Finish what an interrupted run (or an indexer worker) staged, before deciding anything.
+            await committer.ApplyJournalAsync(cancellationToken);
+        }
 
         var source = request.Source;
-        var runId = await metadata.StartRunAsync(source.Tenant, source.Id, request.Trigger, time.GetUtcNow(), cancellationToken);
+        var runId = await metadata.StartRunAsync(source.Tenant, source.Id, request.Trigger, time.GetUtcNow(), request.JobId, cancellationToken);
         var run = new RunState(request, BuildContext(request));
         try
         {
@@ -147,7 +151,7 @@ public sealed class IngestionPipeline(
 
         var tokens = models.TokenCounter;
         var fingerprint = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ProcessingVersion};chunks={chunking.MaxTokens}/{chunking.OverlapTokens};tok={tokens.Name};emb={modelId ?? "none"}");
-        return new RunContext(new StructuredChunker(tokens), chunking, embedder, modelId, fingerprint, opts.Limits.MaxFileBytes, opts.Limits.CommitBatchSize, embedder is null ? models.Status : null);
+        return new RunContext(new StructuredChunker(tokens), chunking, embedder, modelId, fingerprint, opts.Limits.MaxFileBytes, opts.Limits.CommitBatchSize, embedder is null ? models.Status : null, opts.Role != PlatformRole.Indexer);
     }
 
     private async Task PrepareAllAsync(List<IngestItem> items, Dictionary<string, DocumentSnapshot> snapshots, RunState run, ChannelWriter<PreparedDocument> writer, CancellationToken cancellationToken)
@@ -237,7 +241,7 @@ public sealed class IngestionPipeline(
         // 3. Same bytes: unchanged, or an ACL-only change, or a known permanent failure.
         if (!force && live && snapshot!.ContentHash == hash && snapshot.PipelineFingerprint == fingerprint)
         {
-            if (snapshot.Acl != aclText)
+            if (snapshot.Acl != aclText && snapshot.PendingVersion == 0)
             {
                 return new AccessOnlyChange(item.ExternalKey, new AccessChange(snapshot.Id, aclText, item.SourceStamp, item.ChangedAt), snapshot.ActiveVersion);
             }
@@ -246,6 +250,12 @@ public sealed class IngestionPipeline(
             {
                 return new UnchangedDocument(item.ExternalKey, snapshot.Id, snapshot.ActiveVersion, stampSame ? null : item.SourceStamp);
             }
+        }
+
+        // Staged by an earlier run and waiting for the index owner: the same content needs no new version.
+        if (!force && snapshot is { PendingVersion: > 0 } && snapshot.PendingContentHash == hash && snapshot.PendingFingerprint == fingerprint && snapshot.PendingAcl == aclText)
+        {
+            return new UnchangedDocument(item.ExternalKey, snapshot.Id, snapshot.PendingVersion, null);
         }
 
         if (!force && snapshot is { State: DocumentState.Failed } && snapshot.FailedContentHash == hash && !snapshot.FailureKind.IsTransient())
@@ -293,7 +303,7 @@ public sealed class IngestionPipeline(
         var title = item.Title ?? (string.IsNullOrWhiteSpace(parsed.Title) ? FallbackTitle(item) : parsed.Title);
         var metadataJson = MergeMetadata(parsed.Metadata, item.Metadata);
         header = header with { Title = title, MetadataJson = metadataJson };
-        var version = (snapshot?.LatestVersion ?? 0) + 1;
+        var version = Math.Max(snapshot?.LatestVersion ?? 0, snapshot?.PendingVersion ?? 0) + 1;
         var byteOffsets = Utf8Offsets(parsed.Text, chunks);
         var newVersion = new NewVersion
         {
@@ -304,6 +314,7 @@ public sealed class IngestionPipeline(
             Format = parsed.Format,
             Text = parsed.Text,
             PageCount = parsed.PageCount,
+            EmbeddingModel = context.ModelId,
             Chunks = chunks.Select(c => new ChunkRecord
             {
                 ChunkId = ChunkIds.Create(header.Id, version, c.Ordinal),
@@ -417,7 +428,7 @@ public sealed class IngestionPipeline(
             }
 
             var dims = generated[0].Vector.Length;
-            if (vectors.Dimensions is { } held && held != dims)
+            if (run.Context.OwnsIndexes && vectors.Value.Dimensions is { } held && held != dims)
             {
                 // Mixing two models' vectors would make vector search meaningless: stop the run.
                 throw new InvalidOperationException(
@@ -498,7 +509,8 @@ public sealed class IngestionPipeline(
 
     private async Task CompleteAsync(PendingCommit pending, RunState run)
     {
-        var timings = await committer.CompleteAsync(pending.Batch, pending.Upserts);
+        // An indexer worker stops at staging: the index owner applies the journal.
+        var timings = run.Context.OwnsIndexes ? await committer.CompleteAsync(pending.Batch, pending.Upserts) : new CommitTimings();
         run.Count(added: pending.Added, updated: pending.Updated, chunks: pending.Chunks);
         foreach (var outcome in pending.Outcomes)
         {
@@ -529,7 +541,9 @@ public sealed class IngestionPipeline(
             cancellationToken.ThrowIfCancellationRequested();
             var batch = new WriteBatch();
             batch.Deletions.AddRange(slice.Select(s => s.Id));
-            run.AddCommit(await committer.CommitAsync(batch, [], cancellationToken), TimeSpan.Zero);
+            run.AddCommit(
+                run.Context.OwnsIndexes ? await committer.CommitAsync(batch, [], cancellationToken) : await committer.StageAsync(batch, cancellationToken),
+                TimeSpan.Zero);
             run.Count(deleted: slice.Length);
             foreach (var doc in slice)
             {
@@ -637,7 +651,8 @@ public sealed class IngestionPipeline(
         string Fingerprint,
         long MaxBytes,
         int CommitBatchSize,
-        string? KeywordOnlyReason);
+        string? KeywordOnlyReason,
+        bool OwnsIndexes);
 
     /// <summary>What the commit stage gathers until a batch is full.</summary>
     private sealed class PendingCommit

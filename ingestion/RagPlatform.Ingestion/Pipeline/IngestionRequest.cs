@@ -33,6 +33,9 @@ public sealed record IngestionRequest
 
     /// <summary>Reprocess documents even when nothing changed (after a parser fix, for a replay).</summary>
     public bool Force { get; init; }
+
+    /// <summary>The background job running this, recorded with the run.</summary>
+    public string? JobId { get; init; }
 }
 
 /// <summary>What a run did.</summary>

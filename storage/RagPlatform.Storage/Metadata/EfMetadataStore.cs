@@ -78,7 +78,23 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var rows = await db.Documents.AsNoTracking().Where(d => d.SourceId == sourceId).ToListAsync(cancellationToken);
-        return rows.ConvertAll(ToSnapshot);
+        var staged = await (
+            from v in db.DocumentVersions.AsNoTracking()
+            where v.State == VersionState.Staged
+            join d in db.Documents.AsNoTracking() on v.DocumentId equals d.Id
+            where d.SourceId == sourceId
+            select new { v.DocumentId, v.Version, v.ContentHash, v.PipelineFingerprint, v.HeaderJson })
+            .ToListAsync(cancellationToken);
+        var pending = staged.GroupBy(v => v.DocumentId).ToDictionary(g => g.Key, g => g.MaxBy(v => v.Version)!);
+        return rows.ConvertAll(d => pending.TryGetValue(d.Id, out var p)
+            ? ToSnapshot(d) with
+            {
+                PendingVersion = p.Version,
+                PendingContentHash = p.ContentHash,
+                PendingFingerprint = p.PipelineFingerprint,
+                PendingAcl = JsonSerializer.Deserialize<DocumentHeader>(p.HeaderJson)?.Acl,
+            }
+            : ToSnapshot(d));
     }
 
     public async Task<DocumentSnapshot?> FindDocumentAsync(Guid sourceId, string externalKey, CancellationToken cancellationToken)
@@ -192,6 +208,8 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
                 Text = version.Text,
                 PageCount = version.PageCount,
                 ChunkCount = version.Chunks.Count,
+                HeaderJson = JsonSerializer.Serialize(version.Document),
+                EmbeddingModel = version.EmbeddingModel,
                 State = VersionState.Staged,
                 CreatedAt = now,
             });
@@ -289,8 +307,9 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
                     v => v.State,
                     v => db.Documents.Any(d => d.Id == v.DocumentId && d.ActiveVersion == v.Version) ? VersionState.Active
                         : v.State == VersionState.Staged ? VersionState.Staged : VersionState.Superseded), cancellationToken);
+            // Only the entry of the version just activated: another worker may have staged a newer one meanwhile.
             await db.IndexOperations
-                .Where(o => slice.Contains(o.DocumentId) && o.Kind == OperationKind.Upsert)
+                .Where(o => slice.Contains(o.DocumentId) && o.Kind == OperationKind.Upsert && db.Documents.Any(d => d.Id == o.DocumentId && d.ActiveVersion == o.Version))
                 .ExecuteUpdateAsync(s => s.SetProperty(o => o.Step, 1), cancellationToken);
         }
 
@@ -311,7 +330,9 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
         foreach (var slice in upserted.Chunk(Slice))
         {
             await DropInactiveChunksAsync(db, slice, cancellationToken);
-            await db.IndexOperations.Where(o => slice.Contains(o.DocumentId) && o.Kind == OperationKind.Upsert).ExecuteDeleteAsync(cancellationToken);
+            await db.IndexOperations
+                .Where(o => slice.Contains(o.DocumentId) && o.Kind == OperationKind.Upsert && db.Documents.Any(d => d.Id == o.DocumentId && d.ActiveVersion == o.Version))
+                .ExecuteDeleteAsync(cancellationToken);
         }
 
         foreach (var slice in batch.Deletions.Chunk(Slice))
@@ -433,16 +454,19 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
         }
     }
 
+    /// <summary>Chunks of versions older than the active one; a newer version staged meanwhile keeps its chunks.</summary>
     private static Task<int> DropInactiveChunksAsync(MetadataDbContext db, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
         => db.Chunks
-            .Where(c => ids.Contains(c.DocumentId) && db.Documents.Any(d => d.Id == c.DocumentId && d.ActiveVersion != c.Version))
+            .Where(c => ids.Contains(c.DocumentId) && db.Documents.Any(d => d.Id == c.DocumentId && c.Version < d.ActiveVersion))
             .ExecuteDeleteAsync(cancellationToken);
 
     /// <summary>A deleted document keeps a tombstone row (for freshness and version numbering); its content goes.</summary>
     private static async Task PurgeAsync(MetadataDbContext db, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {
-        await db.Chunks.Where(c => ids.Contains(c.DocumentId)).ExecuteDeleteAsync(cancellationToken);
-        await db.DocumentVersions.Where(v => ids.Contains(v.DocumentId)).ExecuteDeleteAsync(cancellationToken);
+        // Only documents still deleted: one that came back since has new content that must stay.
+        var deleted = await db.Documents.Where(d => ids.Contains(d.Id) && d.State == DocumentState.Deleted).Select(d => d.Id).ToListAsync(cancellationToken);
+        await db.Chunks.Where(c => deleted.Contains(c.DocumentId)).ExecuteDeleteAsync(cancellationToken);
+        await db.DocumentVersions.Where(v => deleted.Contains(v.DocumentId)).ExecuteDeleteAsync(cancellationToken);
         await db.Documents.Where(d => ids.Contains(d.Id) && d.State == DocumentState.Deleted)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.ActiveVersion, 0).SetProperty(d => d.ContentHash, (string?)null), cancellationToken);
         await db.IndexOperations.Where(o => ids.Contains(o.DocumentId) && o.Kind == OperationKind.Delete).ExecuteDeleteAsync(cancellationToken);
@@ -507,6 +531,8 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
     private static DocumentSnapshot ToSnapshot(DocumentEntity d) => new()
     {
         Id = d.Id,
+        SourceId = d.SourceId,
+        Tenant = d.TenantId,
         ExternalKey = d.ExternalKey,
         State = d.State,
         ActiveVersion = d.ActiveVersion,
@@ -521,6 +547,11 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
         ChangedAt = d.ChangedAt,
         FailureKind = d.FailureKind,
         FailedContentHash = d.FailedContentHash,
+        FailureCount = d.FailureCount,
+        CreatedAt = d.CreatedAt,
+        IndexedAt = d.IndexedAt,
+        FailedAt = d.FailedAt,
+        FailureReason = d.FailureReason,
     };
 
     internal static IReadOnlyList<string> SplitHeadings(string joined)

@@ -68,6 +68,7 @@ internal abstract class MetadataDbContext(DbContextOptions options) : DbContext(
             e.Property(v => v.ContentHash).HasMaxLength(64);
             e.Property(v => v.Format).HasMaxLength(32);
             e.Property(v => v.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(v => v.EmbeddingModel).HasMaxLength(256);
             e.HasOne<DocumentEntity>().WithMany().HasForeignKey(v => v.DocumentId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -104,6 +105,8 @@ internal abstract class MetadataDbContext(DbContextOptions options) : DbContext(
             e.Property(r => r.TenantId).HasMaxLength(128);
             e.Property(r => r.Trigger).HasMaxLength(64);
             e.Property(r => r.Status).HasMaxLength(16);
+            e.Property(r => r.JobId).HasMaxLength(64);
+            e.HasIndex(r => r.JobId);
             e.HasIndex(r => new { r.SourceId, r.StartedAt });
         });
     }

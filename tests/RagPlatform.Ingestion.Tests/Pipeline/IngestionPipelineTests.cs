@@ -274,7 +274,7 @@ public sealed class IngestionPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task An_interrupted_commit_is_repaired_before_the_next_run()
+    public async Task A_version_staged_by_an_interrupted_commit_is_rolled_forward_before_the_next_run()
     {
         WriteCorpus();
         await using var platform = TestPlatform.Start(_data.Path);
@@ -282,7 +282,7 @@ public sealed class IngestionPipelineTests : IDisposable
         var source = await Source(platform);
         var doc = (await platform.Metadata.FindDocumentAsync(source.Id, _files.Combine("notes.txt"), Ct))!;
 
-        // A crash after staging version 2 and writing it to the keyword index, before activation.
+        // A crash after staging version 2 and writing part of it to the keyword index, before activation.
         var header = new DocumentHeader { Id = doc.Id, Tenant = "t1", SourceId = source.Id, ExternalKey = doc.ExternalKey, Title = "notes", Acl = "public" };
         var staged = new WriteBatch();
         staged.Versions.Add(new NewVersion
@@ -299,13 +299,20 @@ public sealed class IngestionPipelineTests : IDisposable
         var half = new IndexBatch();
         half.Upserts.Add(new IndexedChunk { ChunkId = ChunkIds.Create(doc.Id, 2, 0), DocumentId = doc.Id, Version = 2, Tenant = "t1", SourceId = source.Id, Acl = ["public"], Title = "notes", Text = "Walruses" });
         await platform.Keyword.ApplyAsync(half, Ct);
-        Assert.Single(await platform.SearchAsync("walruses"));
 
+        // Rolled forward from the journal: version 2 becomes active everywhere, as it was staged.
+        Assert.Equal(1, await platform.Committer.ApplyJournalAsync(Ct));
+        Assert.Single(await platform.SearchAsync("walruses"));
+        Assert.Empty(await platform.SearchAsync("otters"));
+        await platform.AssertStoresAgreeAsync(expectVectors: false);
+
+        // The next run sees that the file differs from version 2 and indexes it again.
         var result = await platform.IngestAsync(_files.Path);
 
-        Assert.Equal(3, result.Unchanged);
+        Assert.Equal((1, 2), (result.Updated, result.Unchanged));
         Assert.Empty(await platform.SearchAsync("walruses"));
         Assert.Single(await platform.SearchAsync("otters"));
+        Assert.Equal(3, (await platform.Metadata.FindDocumentAsync(source.Id, doc.ExternalKey, Ct))!.ActiveVersion);
         await platform.AssertStoresAgreeAsync(expectVectors: false);
     }
 

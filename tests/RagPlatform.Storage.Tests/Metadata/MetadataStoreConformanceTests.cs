@@ -357,11 +357,90 @@ public abstract class MetadataStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_staged_version_reads_back_as_it_was_staged_and_shows_as_pending()
+    {
+        var source = await SourceAsync();
+        var id = Guid.NewGuid();
+        var header = Header(source, id, "/s.txt", acl: "group:eng", title: "Staged title") with { MetadataJson = "{\"team\":\"red\"}" };
+        var version = Version(header, 1, "staged") with { EmbeddingModel = "m@abc" };
+        await Store.StageAsync(Batch(version), Ct);
+
+        var read = Assert.Single(await Store.GetStagedVersionsAsync([(id, 1)], Ct));
+        Assert.Equal(header, read.Document);
+        Assert.Equal(("m@abc", version.Text, version.ContentHash), (read.EmbeddingModel, read.Text, read.ContentHash));
+        Assert.Equal(version.Chunks.Select(c => (c.ChunkId, c.Text, c.Start, c.End, c.PageStart)), read.Chunks.Select(c => (c.ChunkId, c.Text, c.Start, c.End, c.PageStart)));
+        var snapshot = Assert.Single(await Store.ListDocumentsAsync(source.Id, Ct));
+        Assert.Equal((0, 1, "bytes-staged", "group:eng"), (snapshot.ActiveVersion, snapshot.PendingVersion, snapshot.PendingContentHash, snapshot.PendingAcl));
+    }
+
+    [Fact]
+    public async Task Activating_a_version_leaves_a_newer_one_staged_meanwhile_pending()
+    {
+        var source = await SourceAsync();
+        var id = Guid.NewGuid();
+        var header = Header(source, id, "/race.txt");
+        var v1 = Batch(Version(header, 1, "one"));
+        await Store.StageAsync(v1, Ct);
+        var v2 = Batch(Version(header, 2, "two"));
+        await Store.StageAsync(v2, Ct);
+
+        await Store.ActivateAsync(v1, DateTimeOffset.UtcNow, Ct);
+        await Store.FinishAsync(v1, Ct);
+
+        var op = Assert.Single(await Store.ListPendingOperationsAsync(Ct));
+        Assert.Equal((2, 0, 1), (op.Version, op.Step, op.ActiveVersion));
+        Assert.Equal(2, (await Store.GetStagedVersionsAsync([(id, 2)], Ct)).Single().Chunks.Count);
+        await Store.ActivateAsync(v2, DateTimeOffset.UtcNow, Ct);
+        await Store.FinishAsync(v2, Ct);
+        Assert.Empty(await Store.ListPendingOperationsAsync(Ct));
+        Assert.Equal(2, (await Store.GetActiveChunksAsync([id], Ct)).Count(c => c.Version == 2));
+    }
+
+    [Fact]
+    public async Task Sources_are_created_listed_updated_and_removed()
+    {
+        var created = await Store.CreateSourceAsync(new SourceInfo
+        {
+            Id = Guid.Empty,
+            Tenant = "t9",
+            Name = "wiki",
+            Kind = SourceKind.Folder,
+            SettingsJson = "{\"path\":\"/srv/wiki\"}",
+            Schedule = "*/5 * * * *",
+            DefaultAcl = "group:eng",
+            ChunkTokens = 128,
+            FreshnessObjective = TimeSpan.FromMinutes(30),
+        }, Ct);
+        await Assert.ThrowsAsync<RagPlatform.Core.RagConflictException>(() => Store.CreateSourceAsync(created, Ct));
+
+        var updated = await Store.UpdateSourceAsync(created with { Schedule = "0 * * * *", Enabled = false }, Ct);
+        var listed = Assert.Single(await Store.ListSourcesAsync("t9", Ct));
+        Assert.Equal(("0 * * * *", false, 128, TimeSpan.FromMinutes(30), "group:eng"), (listed.Schedule, listed.Enabled, listed.ChunkTokens, listed.FreshnessObjective, listed.DefaultAcl));
+        Assert.Equal(updated.Id, (await Store.GetSourceAsync(created.Id, Ct))!.Id);
+
+        await Store.DeleteSourceAsync(created.Id, Ct);
+        Assert.Empty(await Store.ListSourcesAsync("t9", Ct));
+    }
+
+    [Fact]
+    public async Task Failed_documents_are_listed_as_dead_letters_with_their_reason()
+    {
+        var source = await SourceAsync();
+        var bad = Header(source, Guid.NewGuid(), "/bad.pdf");
+        await CommitAsync(Batch(Version(Header(source, Guid.NewGuid(), "/fine.txt"), 1, "fine")));
+        await Store.RecordFailuresAsync([new DocumentFailureRecord(bad, FailureKind.Corrupt, "truncated PDF", "h")], Ct);
+
+        var failed = Assert.Single(await Store.ListFailedDocumentsAsync("t1", source.Id, Ct));
+        Assert.Equal(("/bad.pdf", FailureKind.Corrupt, "truncated PDF", 1, source.Id), (failed.ExternalKey, failed.FailureKind, failed.FailureReason, failed.FailureCount, failed.SourceId));
+        Assert.Empty(await Store.ListFailedDocumentsAsync("other", null, Ct));
+    }
+
+    [Fact]
     public async Task Runs_are_recorded_with_counts_and_failures_newest_first()
     {
         var source = await SourceAsync();
-        var first = await Store.StartRunAsync("t1", source.Id, "cli", new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), Ct);
-        var second = await Store.StartRunAsync("t1", source.Id, "schedule", new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero), Ct);
+        var first = await Store.StartRunAsync("t1", source.Id, "cli", new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), null, Ct);
+        var second = await Store.StartRunAsync("t1", source.Id, "schedule", new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero), "job-7", Ct);
         await Store.FinishRunAsync(first, new RunSummary
         {
             Added = 3,
@@ -373,6 +452,8 @@ public abstract class MetadataStoreConformanceTests : IAsyncLifetime
 
         var runs = await Store.ListRunsAsync(source.Id, 10, Ct);
         Assert.Equal([second, first], runs.Select(r => r.Id).ToArray());
+        Assert.Equal(second, (await Store.FindRunAsync(null, "job-7", Ct))!.Id);
+        Assert.Equal("job-7", runs[0].JobId);
         Assert.Null(runs[0].Summary);
         Assert.Equal("running", runs[0].Status);
         var summary = runs[1].Summary!;

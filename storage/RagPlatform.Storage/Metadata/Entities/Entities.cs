@@ -127,6 +127,12 @@ internal sealed class DocumentVersionEntity
 
     public int ChunkCount { get; set; }
 
+    /// <summary>The document's header as staged with this version (title, URI, ACL, metadata...), applied on activation.</summary>
+    public string HeaderJson { get; set; } = "{}";
+
+    /// <summary>The model of the version's embeddings in the cache; null when keyword-only.</summary>
+    public string? EmbeddingModel { get; set; }
+
     public VersionState State { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
@@ -200,6 +206,9 @@ internal sealed class RunEntity
     public Guid? SourceId { get; set; }
 
     public string Trigger { get; set; } = string.Empty;
+
+    /// <summary>The background job that ran it, when a job did.</summary>
+    public string? JobId { get; set; }
 
     public string Status { get; set; } = "running";
 

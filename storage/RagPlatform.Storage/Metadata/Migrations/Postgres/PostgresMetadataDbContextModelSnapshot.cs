@@ -205,10 +205,18 @@ namespace RagPlatform.Storage.Metadata.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("EmbeddingModel")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("HeaderJson")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<int?>("PageCount")
                         .HasColumnType("integer");
@@ -312,6 +320,10 @@ namespace RagPlatform.Storage.Metadata.Migrations.Postgres
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<Guid?>("SourceId")
                         .HasColumnType("uuid");
 
@@ -340,6 +352,8 @@ namespace RagPlatform.Storage.Metadata.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("JobId");
 
                     b.HasIndex("SourceId", "StartedAt");
 

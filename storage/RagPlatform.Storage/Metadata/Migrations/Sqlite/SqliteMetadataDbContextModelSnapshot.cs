@@ -200,9 +200,17 @@ namespace RagPlatform.Storage.Metadata.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("EmbeddingModel")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HeaderJson")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<int?>("PageCount")
@@ -305,6 +313,10 @@ namespace RagPlatform.Storage.Metadata.Migrations.Sqlite
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("SourceId")
                         .HasColumnType("TEXT");
 
@@ -333,6 +345,8 @@ namespace RagPlatform.Storage.Metadata.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("JobId");
 
                     b.HasIndex("SourceId", "StartedAt");
 
