@@ -12,6 +12,9 @@ public enum FailureKind
     Empty = 4,
     InvalidEncoding = 5,
 
+    /// <summary>The document's ACL file (sidecar or folder default) names a principal that is not valid.</summary>
+    InvalidAcl = 6,
+
     // Transient: the environment failed; a retry may succeed.
     Unreadable = 10,
     Timeout = 11,
@@ -34,6 +37,7 @@ public static class FailureKindExtensions
         FailureKind.TooLarge => "too_large",
         FailureKind.Empty => "empty",
         FailureKind.InvalidEncoding => "invalid_encoding",
+        FailureKind.InvalidAcl => "invalid_acl",
         FailureKind.Unreadable => "unreadable",
         FailureKind.Timeout => "timeout",
         FailureKind.Unavailable => "unavailable",

@@ -1,5 +1,7 @@
 using System.Globalization;
+using RagPlatform.Core;
 using RagPlatform.Core.Documents;
+using RagPlatform.Core.Security;
 using RagPlatform.Ingestion.Pipeline;
 
 namespace RagPlatform.Ingestion.Sources;
@@ -9,6 +11,12 @@ namespace RagPlatform.Ingestion.Sources;
 /// Decisions, documented for users: hidden files and folders (names starting with '.') are skipped;
 /// symbolic links to folders are not followed (no cycles); a folder that cannot be listed is reported
 /// as a failure and the documents indexed from it before are kept, not deleted.
+/// <para>
+/// ACLs from the folder: a sidecar <c>NAME.acl</c> next to a file gives that file's ACL; a
+/// <c>.rag-acl</c> file gives the ACL of every file in its folder and below (the nearest one wins);
+/// otherwise the source's default applies. Both hold principals separated by commas or new lines
+/// (<c>group:eng, user:alice</c>; <c>#</c> starts a comment). Files ending in <c>.acl</c> are never indexed.
+/// </para>
 /// </summary>
 public sealed class FileSystemListing
 {
@@ -31,6 +39,9 @@ public sealed class FileSystemListing
     public bool Covers(string externalKey)
         => _roots.Any(r => IsUnder(externalKey, r)) && !_unlistable.Any(u => IsUnder(externalKey, u));
 
+    public const string SidecarExtension = ".acl";
+    public const string FolderAclFile = ".rag-acl";
+
     public static FileSystemListing List(IEnumerable<string> paths, Func<string, bool>? include = null)
     {
         var items = new List<IngestItem>();
@@ -41,12 +52,15 @@ public sealed class FileSystemListing
             if (File.Exists(full))
             {
                 listing._roots.Add(full);
-                items.Add(FileItem(new FileInfo(full)));
+                var file = new FileInfo(full);
+                var sidecar = new FileInfo(full + SidecarExtension);
+                items.Add(WithAcl(FileItem(file), sidecar.Exists ? ReadAcl(sidecar) : FolderAcl(file.Directory)));
             }
             else if (Directory.Exists(full))
             {
                 listing._roots.Add(Path.TrimEndingDirectorySeparator(full));
-                listing.Walk(new DirectoryInfo(full), full, items, include);
+                var dir = new DirectoryInfo(full);
+                listing.Walk(dir, full, items, include, FolderAcl(dir));
             }
             else
             {
@@ -63,7 +77,7 @@ public sealed class FileSystemListing
         return listing;
     }
 
-    private void Walk(DirectoryInfo dir, string root, List<IngestItem> items, Func<string, bool>? include)
+    private void Walk(DirectoryInfo dir, string root, List<IngestItem> items, Func<string, bool>? include, AclResult? inherited)
     {
         FileSystemInfo[] entries;
         try
@@ -83,6 +97,10 @@ public sealed class FileSystemListing
             return;
         }
 
+        var folderAcl = entries.OfType<FileInfo>().FirstOrDefault(f => f.Name == FolderAclFile) is { } aclFile ? ReadAcl(aclFile) : inherited;
+        var sidecars = entries.OfType<FileInfo>()
+            .Where(f => f.Name.EndsWith(SidecarExtension, StringComparison.Ordinal))
+            .ToDictionary(f => f.Name[..^SidecarExtension.Length], StringComparer.Ordinal);
         foreach (var entry in entries.OrderBy(e => e.Name, StringComparer.Ordinal))
         {
             if (entry.Name.StartsWith('.'))
@@ -94,13 +112,56 @@ public sealed class FileSystemListing
             {
                 if (sub.LinkTarget is null)
                 {
-                    Walk(sub, root, items, include);
+                    Walk(sub, root, items, include, folderAcl);
                 }
             }
-            else if (entry is FileInfo file && (include is null || include(Path.GetRelativePath(root, file.FullName))))
+            else if (entry is FileInfo file && !file.Name.EndsWith(SidecarExtension, StringComparison.Ordinal) && (include is null || include(Path.GetRelativePath(root, file.FullName))))
             {
-                items.Add(FileItem(file));
+                items.Add(WithAcl(FileItem(file), sidecars.TryGetValue(file.Name, out var sidecar) ? ReadAcl(sidecar) : folderAcl));
             }
+        }
+    }
+
+    /// <summary>An ACL read from a file: the list, or why it could not be used.</summary>
+    private sealed record AclResult(AccessControlList? Acl, string? Error);
+
+    private static IngestItem WithAcl(IngestItem item, AclResult? acl) => acl switch
+    {
+        null => item,
+        { Error: { } error } => item with { ListingFailure = new DocumentRejectedException(FailureKind.InvalidAcl, error) },
+        _ => item with { Acl = acl.Acl },
+    };
+
+    private static AclResult? FolderAcl(DirectoryInfo? dir)
+    {
+        for (var d = dir; d is not null; d = d.Parent)
+        {
+            var file = new FileInfo(Path.Combine(d.FullName, FolderAclFile));
+            if (file.Exists)
+            {
+                return ReadAcl(file);
+            }
+        }
+
+        return null;
+    }
+
+    private static AclResult ReadAcl(FileInfo file)
+    {
+        try
+        {
+            var principals = File.ReadAllLines(file.FullName)
+                .Select(line => line.Split('#')[0])
+                .SelectMany(line => line.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            return new AclResult(AccessControlList.FromStrings(principals, file.Name), null);
+        }
+        catch (RagValidationException ex)
+        {
+            return new AclResult(null, $"its ACL file {file.FullName} is not valid ({ex.Reason}); fix it and sync again");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new AclResult(null, $"its ACL file {file.FullName} could not be read ({ex.Message})");
         }
     }
 

@@ -339,6 +339,44 @@ public sealed class IngestionPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task Acl_files_in_the_folder_give_documents_their_own_acls()
+    {
+        _files.Write("open.txt", "Albatross glides over the sea.");
+        _files.Write("secret.txt", "Barracuda hunts at dawn.");
+        _files.Write("secret.txt.acl", "# who may read it\ngroup:security, user:alice\n");
+        _files.Write("team/.rag-acl", "group:eng");
+        _files.Write("team/plan.md", "# Plan\n\nCaribou migrate north.");
+        _files.Write("team/hr/.rag-acl", "group:hr");
+        _files.Write("team/hr/pay.txt", "Dugong salaries.");
+        _files.Write("bad.txt", "Egret.");
+        _files.Write("bad.txt.acl", "wizard:merlin");
+        await using var platform = TestPlatform.Start(_data.Path);
+
+        var result = await platform.IngestAsync(_files.Path, acl: "public");
+
+        Assert.Equal(4, result.Added);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal((FailureKind.InvalidAcl, "bad.txt"), (failure.Kind, Path.GetFileName(failure.ExternalKey)));
+        Assert.Contains("bad.txt.acl", failure.Reason, StringComparison.Ordinal);
+        Assert.Single(await platform.SearchAsync("albatross"));
+        Assert.Empty(await platform.SearchAsync("barracuda"));
+        Assert.Single(await platform.SearchAsync("barracuda", "t1", "user:alice"));
+        Assert.Empty(await platform.SearchAsync("caribou"));
+        Assert.Single(await platform.SearchAsync("caribou", "t1", "group:eng"));
+        Assert.Empty(await platform.SearchAsync("dugong", "t1", "group:eng"));
+        Assert.Single(await platform.SearchAsync("dugong", "t1", "group:hr"));
+        Assert.Empty(await platform.SearchAsync("acl"));
+
+        // Editing a sidecar is an ACL-only change: no new version.
+        _files.Write("secret.txt.acl", "group:security");
+        var again = await platform.IngestAsync(_files.Path, acl: "public");
+        Assert.Equal((1, 0), (again.Updated, again.Chunks));
+        Assert.Empty(await platform.SearchAsync("barracuda", "t1", "user:alice"));
+        Assert.Single(await platform.SearchAsync("barracuda", "t1", "group:security"));
+        await platform.AssertStoresAgreeAsync(expectVectors: false);
+    }
+
+    [Fact]
     public async Task Force_reprocesses_every_document_as_a_new_version()
     {
         WriteCorpus();
