@@ -13,6 +13,10 @@ internal static class RagCli
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(QueryCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(SourcesCommand.Create());
+        root.Subcommands.Add(JobsCommand.Create());
+        root.Subcommands.Add(ReconcileCommand.Create());
+        root.Subcommands.Add(FreshnessCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

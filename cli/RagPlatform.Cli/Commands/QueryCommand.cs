@@ -72,6 +72,11 @@ internal static class QueryCommand
                 Console.Error.WriteLine($"rag query: {ex.Status.Detail}");
                 return ExitCodes.Usage;
             }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                Console.Error.WriteLine($"rag query: could not reach the server at {parse.GetValue(server)}: is `rag serve` running there?");
+                return ExitCodes.Failed;
+            }
             catch (RpcException ex)
             {
                 Console.Error.WriteLine($"rag query: the server at {parse.GetValue(server)} answered {ex.StatusCode}: {ex.Status.Detail}");

@@ -18,17 +18,34 @@ internal static class ServeCommand
     {
         var data = CommonOptions.Data();
         var urls = Urls();
-        var verbose = CommonOptions.Verbose();
-        var command = new Command("serve", "Run the gRPC retrieval and ingestion services on the embedded stores")
+        var role = new Option<string>("--role")
         {
-            data, urls, verbose,
+            Description = "all (services, job host and indexes in one process), indexer (only the job host: syncs and stages; needs PostgreSQL metadata to share the queue) or retrieval (services and indexes, no job host)",
+            DefaultValueFactory = _ => "all",
+        };
+        role.AcceptOnlyFromAmong("all", "indexer", "retrieval");
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("serve", "Run the platform: gRPC services (retrieval, ingestion, sources, jobs, freshness), the job host, or both")
+        {
+            data, urls, role, verbose,
         };
         command.SetAction(async (parse, ct) =>
         {
-            await using var app = RagServer.Build(CliHost.BuildConfiguration(parse.GetValue(data)), parse.GetValue(urls)!, parse.GetValue(verbose));
+            var configuration = CliHost.BuildConfiguration(parse.GetValue(data), new Dictionary<string, string?> { ["Rag:Role"] = parse.GetValue(role) });
+            if (parse.GetValue(role) == "indexer")
+            {
+                using var host = RagServer.BuildIndexer(configuration, parse.GetValue(verbose));
+                await RagServer.PrepareAsync(host.Services, ct);
+                await host.StartAsync(ct);
+                Console.Error.WriteLine("rag: indexer worker running (syncs sources and stages changes for the index owner); Ctrl+C stops");
+                await host.WaitForShutdownAsync(ct);
+                return ExitCodes.Ok;
+            }
+
+            await using var app = RagServer.Build(configuration, parse.GetValue(urls)!, parse.GetValue(verbose));
             await RagServer.PrepareAsync(app.Services, ct);
             await app.StartAsync(ct);
-            Console.Error.WriteLine($"rag: serving rag.v1 (retrieval, ingestion, health, reflection) on {string.Join(", ", app.Urls)}; Ctrl+C stops");
+            Console.Error.WriteLine($"rag: serving rag.v1 (retrieval, ingestion, sources, jobs, freshness, health, reflection) on {string.Join(", ", app.Urls)}; Ctrl+C stops");
             await app.WaitForShutdownAsync(ct);
             return ExitCodes.Ok;
         });

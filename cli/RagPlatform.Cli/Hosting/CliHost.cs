@@ -43,6 +43,7 @@ internal static class CliHost
         services.Configure<RagPlatform.Storage.Vectors.VectorIndexOptions>(configuration.GetSection("Rag:Vectors"));
         services.AddRagIngestion();
         services.AddRagRetrieval(configuration);
+        services.AddRagSources(configuration);
         return services;
     }
 

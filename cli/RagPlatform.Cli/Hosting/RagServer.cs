@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using RagPlatform.Core.Configuration;
 using Microsoft.Extensions.Logging;
 using RagPlatform.Contracts;
 using RagPlatform.Core.Indexing;
@@ -25,6 +27,12 @@ internal static class RagServer
 
     public static WebApplication Build(IConfiguration configuration, string urls, bool verbose = false)
     {
+        var role = configuration.GetSection("Rag").GetValue<PlatformRole>("Role");
+        if (role == PlatformRole.Indexer)
+        {
+            throw new InvalidOperationException("The indexer role has no gRPC services; use BuildIndexer.");
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
@@ -43,6 +51,7 @@ internal static class RagServer
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
 
         CliHost.AddPlatform(builder.Services, configuration);
+        builder.Services.AddRagJobs(configuration);
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<RagErrorInterceptor>();
@@ -55,9 +64,32 @@ internal static class RagServer
         var app = builder.Build();
         app.MapRagRetrieval();
         app.MapRagIngestion();
+        app.MapRagJobs();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
+    }
+
+    /// <summary>
+    /// The indexer role: only the job host (Hangfire workers that sync sources and stage what
+    /// changed in the metadata store). It opens no index and no port.
+    /// </summary>
+    public static IHost BuildIndexer(IConfiguration configuration, bool verbose = false)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        CliHost.AddPlatform(builder.Services, configuration);
+        builder.Services.AddRagJobs(configuration);
+        return builder.Build();
     }
 
     /// <summary>
@@ -67,8 +99,12 @@ internal static class RagServer
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         await services.GetRequiredService<IMetadataStore>().MigrateAsync(cancellationToken);
-        _ = services.GetRequiredService<IKeywordIndex>();
-        _ = services.GetRequiredService<IVectorIndex>();
+        if (services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RagOptions>>().Value.Role != PlatformRole.Indexer)
+        {
+            _ = services.GetRequiredService<IKeywordIndex>();
+            _ = services.GetRequiredService<IVectorIndex>();
+        }
+
         var models = services.GetRequiredService<InferenceModels>();
         _ = models.Embedder;
         _ = models.Reranker;

@@ -153,7 +153,8 @@ public sealed record LiveChunk
     public DateTimeOffset? ChangedAt { get; init; }
 }
 
-public sealed record ActiveDocumentVersion(Guid DocumentId, Guid SourceId, int Version, int ChunkCount);
+/// <summary>A searchable version; <paramref name="EmbeddingModel"/> null means it was indexed keyword-only (no vectors expected).</summary>
+public sealed record ActiveDocumentVersion(Guid DocumentId, Guid SourceId, int Version, int ChunkCount, string? EmbeddingModel = null);
 
 public sealed record DocumentVersionInfo(int Version, string ContentHash, string Format, int ChunkCount, int? PageCount, DateTimeOffset CreatedAt, string State);
 

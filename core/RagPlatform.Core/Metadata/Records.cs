@@ -107,6 +107,9 @@ public sealed record DocumentSnapshot
 
     public string? PendingAcl { get; init; }
 
+    /// <summary>When the pending version's content changed at the source.</summary>
+    public DateTimeOffset? PendingChangedAt { get; init; }
+
     /// <summary>When the platform first saw the document.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 

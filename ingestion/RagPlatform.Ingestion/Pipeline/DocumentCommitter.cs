@@ -163,8 +163,33 @@ public sealed class DocumentCommitter(IMetadataStore metadata, Lazy<IKeywordInde
         return pending.Count;
     }
 
+    /// <summary>
+    /// Rewrites the index entries of the active versions of <paramref name="documentIds"/> from the
+    /// metadata store, dropping whatever else the indexes hold of them (reconciliation's repair).
+    /// A chunk whose embedding left the cache is written to the keyword index only. Returns the
+    /// documents whose vectors could not be rebuilt.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> RebuildAsync(IReadOnlyCollection<ActiveDocumentVersion> documents, CancellationToken cancellationToken)
+    {
+        if (documents.Count == 0)
+        {
+            return [];
+        }
+
+        var versions = await metadata.GetStagedVersionsAsync(documents.Select(d => (d.DocumentId, d.Version)).ToList(), cancellationToken);
+        var entries = await IndexEntriesAsync(versions, cancellationToken, requireEmbeddings: false);
+        var batch = new IndexBatch();
+        batch.Deletions.AddRange(documents.Select(d => new DocumentDeletion(d.DocumentId, d.Version)));
+        batch.Upserts.AddRange(entries);
+        await ApplyAsync(batch, new CommitTimings(), CancellationToken.None);
+        return versions
+            .Where(v => v.EmbeddingModel is not null && entries.Any(e => e.DocumentId == v.Document.Id && e.Embedding is null))
+            .Select(v => v.Document.Id)
+            .ToList();
+    }
+
     /// <summary>The index entries of staged versions, with their embeddings from the cache.</summary>
-    private async Task<List<IndexedChunk>> IndexEntriesAsync(IReadOnlyList<NewVersion> versions, CancellationToken cancellationToken)
+    private async Task<List<IndexedChunk>> IndexEntriesAsync(IReadOnlyList<NewVersion> versions, CancellationToken cancellationToken, bool requireEmbeddings = true)
     {
         var embeddings = new Dictionary<string, IReadOnlyDictionary<string, float[]>>(StringComparer.Ordinal);
         foreach (var group in versions.Where(v => v.EmbeddingModel is not null).GroupBy(v => v.EmbeddingModel!, StringComparer.Ordinal))
@@ -183,7 +208,7 @@ public sealed class DocumentCommitter(IMetadataStore metadata, Lazy<IKeywordInde
             foreach (var chunk in version.Chunks)
             {
                 float[]? vector = null;
-                if (vectors is not null && !vectors.TryGetValue(chunk.ContentHash, out vector))
+                if (vectors is not null && !vectors.TryGetValue(chunk.ContentHash, out vector) && requireEmbeddings)
                 {
                     throw new InvalidOperationException($"The embedding of chunk {chunk.ChunkId} ({version.EmbeddingModel}) is missing from the cache; the staged version cannot be applied.");
                 }

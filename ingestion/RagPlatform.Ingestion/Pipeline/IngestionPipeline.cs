@@ -65,6 +65,23 @@ public sealed class IngestionPipeline(
 
     public void Dispose() => _oneRunAtATime.Dispose();
 
+    /// <summary>
+    /// Applies what indexer workers (or an interrupted run) staged, between runs of this process.
+    /// Returns the number of journal entries closed.
+    /// </summary>
+    public async Task<int> ApplyJournalAsync(CancellationToken cancellationToken)
+    {
+        await _oneRunAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            return await committer.ApplyJournalAsync(cancellationToken);
+        }
+        finally
+        {
+            _oneRunAtATime.Release();
+        }
+    }
+
     private async Task<IngestionResult> RunExclusiveAsync(IngestionRequest request, IProgress<IngestionProgress>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();

@@ -102,9 +102,10 @@ internal sealed partial class EfMetadataStore
                 d.SourceId,
                 d.ActiveVersion,
                 Chunks = db.Chunks.Count(c => c.DocumentId == d.Id && c.Version == d.ActiveVersion),
+                Model = db.DocumentVersions.Where(v => v.DocumentId == d.Id && v.Version == d.ActiveVersion).Select(v => v.EmbeddingModel).FirstOrDefault(),
             })
             .ToListAsync(cancellationToken);
-        return rows.ConvertAll(r => new ActiveDocumentVersion(r.Id, r.SourceId, r.ActiveVersion, r.Chunks));
+        return rows.ConvertAll(r => new ActiveDocumentVersion(r.Id, r.SourceId, r.ActiveVersion, r.Chunks, r.Model));
     }
 
     private static LiveChunk ToLive(ChunkEntity c, string tenant, Guid sourceId, string key, string title, string? uri, string acl, string metadata, DateTimeOffset? changedAt) => new()

@@ -86,15 +86,23 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
             select new { v.DocumentId, v.Version, v.ContentHash, v.PipelineFingerprint, v.HeaderJson })
             .ToListAsync(cancellationToken);
         var pending = staged.GroupBy(v => v.DocumentId).ToDictionary(g => g.Key, g => g.MaxBy(v => v.Version)!);
-        return rows.ConvertAll(d => pending.TryGetValue(d.Id, out var p)
-            ? ToSnapshot(d) with
+        return rows.ConvertAll(d =>
+        {
+            if (!pending.TryGetValue(d.Id, out var p))
+            {
+                return ToSnapshot(d);
+            }
+
+            var header = JsonSerializer.Deserialize<DocumentHeader>(p.HeaderJson);
+            return ToSnapshot(d) with
             {
                 PendingVersion = p.Version,
                 PendingContentHash = p.ContentHash,
                 PendingFingerprint = p.PipelineFingerprint,
-                PendingAcl = JsonSerializer.Deserialize<DocumentHeader>(p.HeaderJson)?.Acl,
-            }
-            : ToSnapshot(d));
+                PendingAcl = header?.Acl,
+                PendingChangedAt = header?.ChangedAt,
+            };
+        });
     }
 
     public async Task<DocumentSnapshot?> FindDocumentAsync(Guid sourceId, string externalKey, CancellationToken cancellationToken)
