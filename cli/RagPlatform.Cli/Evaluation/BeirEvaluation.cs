@@ -87,9 +87,6 @@ internal sealed record EvaluationReport
 
     /// <summary>Queries whose 100 documents could not be filled from the most chunks the retriever returns.</summary>
     public required int ShortRankings { get; init; }
-
-    /// <summary>The document rankings, by query id, best first (at most 100 each), for anyone who wants a run file.</summary>
-    public required IReadOnlyDictionary<string, IReadOnlyList<string>> Rankings { get; init; }
 }
 
 /// <summary>
@@ -186,7 +183,6 @@ internal static class BeirEvaluation
         var scores = new List<QueryMetrics>(queries.Count);
         var latencies = new List<long>(queries.Count);
         var stages = new Dictionary<string, List<long>>(StringComparer.Ordinal);
-        var rankings = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var shortRankings = 0;
         RetrievalResult? last = null;
         foreach (var q in queries)
@@ -205,7 +201,6 @@ internal static class BeirEvaluation
                 (stages.TryGetValue(stage, out var list) ? list : stages[stage] = []).Add(micros);
             }
 
-            rankings[q.Id] = ranking.Count > RetrievalMetrics.RecallDepth ? ranking.GetRange(0, RetrievalMetrics.RecallDepth) : ranking;
             if (RetrievalMetrics.Score(ranking, q.Judgements) is { } score)
             {
                 scores.Add(score);
@@ -224,7 +219,6 @@ internal static class BeirEvaluation
             Skipped = last?.Skipped ?? [],
             Ingestion = ingestion,
             QueriesRun = queries.Count,
-            Rankings = rankings,
         };
     }
 
