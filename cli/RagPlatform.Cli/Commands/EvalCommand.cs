@@ -100,8 +100,9 @@ internal static class EvalCommand
         Evaluate retrieval on a BEIR dataset: ingest its corpus (public, tenant "eval"), run every query
         of a split in-process as an anonymous caller, rank documents by their best chunk, and print
         nDCG@10, Recall@100, MRR@10 and MAP@100 with trec_eval's conventions, and the latency of each
-        Retrieve call. Chunk budget and depth were chosen on SciFact's train split; see
-        cli/RagPlatform.Cli/Evaluation/README.md for the figures.
+        Retrieve call. Tuned on SciFact's train split only: the keyword-only chunk budget (1024 tokens:
+        train nDCG@10 0.7043 vs 0.6970 at 256) and the depth; SciFact test, keyword: nDCG@10 0.6923,
+        Recall@100 0.9287. Details: cli/RagPlatform.Cli/Evaluation/README.md.
         """;
 
     private static void Print(EvaluationReport report, bool json)
