@@ -64,11 +64,11 @@ internal static class QueryBenchReport
         text.AppendLine();
 
         Line($"one caller, {s.Calls} calls per mode after {s.Warmup.TotalSeconds:0} s of warm-up (ms)");
-        Line($"  {"mode",-8} {"p50",7} {"p95",7} {"p99",7} {"mean",7} {"p95 w/o embed",14} {"short",6}");
+        Line($"  {"mode",-8} {"p50",7} {"p95",7} {"p99",7} {"mean",7} {"p95 w/o embed",14} {"cpu/call",9} {"short",6}");
         foreach (var m in result.Modes)
         {
             var r = m.Single;
-            Line($"  {Name(m.Mode),-8} {Ms(LoadResult.Percentile(r.LatencyMicros, 50)),7:0.00} {Ms(LoadResult.Percentile(r.LatencyMicros, 95)),7:0.00} {Ms(LoadResult.Percentile(r.LatencyMicros, 99)),7:0.00} {Ms((long)r.LatencyMicros.DefaultIfEmpty().Average()),7:0.00} {Ms(LoadResult.Percentile(r.LatencyWithoutEmbeddingMicros, 95)),14:0.00} {r.ShortAnswers,6}");
+            Line($"  {Name(m.Mode),-8} {Ms(LoadResult.Percentile(r.LatencyMicros, 50)),7:0.00} {Ms(LoadResult.Percentile(r.LatencyMicros, 95)),7:0.00} {Ms(LoadResult.Percentile(r.LatencyMicros, 99)),7:0.00} {Ms((long)r.LatencyMicros.DefaultIfEmpty().Average()),7:0.00} {Ms(LoadResult.Percentile(r.LatencyWithoutEmbeddingMicros, 95)),14:0.00} {r.CpuMicrosPerCall / 1000,9:0.00} {r.ShortAnswers,6}");
         }
 
         text.AppendLine();
@@ -77,18 +77,18 @@ internal static class QueryBenchReport
         Line($"  {"mode",-8} {string.Join(" ", stages.Append("outside").Select(st => $"{st,16}"))}");
         foreach (var m in result.Modes)
         {
-            var cells = stages.Select(st => m.Single.StageMicros.TryGetValue(st, out var v) ? $"{Mean(v),7:0} ({LoadResult.Percentile(v, 95),6})" : "-").ToList();
+            var cells = stages.Select(st => m.Single.StageMicros.TryGetValue(st, out var v) ? Inv($"{Mean(v),7:0} ({LoadResult.Percentile(v, 95),6})") : "-").ToList();
             var outside = Outside(m.Single);
-            cells.Add($"{outside,7:0}");
+            cells.Add(Inv($"{outside,7:0}"));
             Line($"  {Name(m.Mode),-8} {string.Join(" ", cells.Select(cell => $"{cell,16}"))}");
         }
 
         text.AppendLine();
-        Line($"concurrent callers, {s.SweepPoint.TotalSeconds:0} s each (calls/s, p95 ms)");
+        Line($"concurrent callers, {s.SweepPoint.TotalSeconds:0} s each (calls/s, p95 ms, process CPU ms per call)");
         Line($"  {"mode",-8} {string.Join(" ", s.Concurrency.Select(n => $"{n + (n == 1 ? " caller" : " callers"),20}"))}");
         foreach (var m in result.Modes)
         {
-            Line($"  {Name(m.Mode),-8} {string.Join(" ", m.Sweep.Select(r => $"{$"{r.CallsPerSecond:0}/s  p95 {Ms(LoadResult.Percentile(r.LatencyMicros, 95)):0.00}",20}"))}");
+            Line($"  {Name(m.Mode),-8} {string.Join(" ", m.Sweep.Select(r => $"{Inv($"{r.CallsPerSecond:0}/s {Ms(LoadResult.Percentile(r.LatencyMicros, 95)):0.0} {r.CpuMicrosPerCall / 1000:0.00}"),20}"))}");
         }
 
         text.AppendLine();
@@ -138,6 +138,7 @@ internal static class QueryBenchReport
                 p95_ms = Ms(LoadResult.Percentile(m.Single.LatencyMicros, 95)),
                 p99_ms = Ms(LoadResult.Percentile(m.Single.LatencyMicros, 99)),
                 p95_without_embedding_ms = Ms(LoadResult.Percentile(m.Single.LatencyWithoutEmbeddingMicros, 95)),
+                cpu_ms_per_call = Math.Round(m.Single.CpuMicrosPerCall / 1000, 3),
                 short_answers = m.Single.ShortAnswers,
                 stages_mean_us = m.Single.StageMicros.ToDictionary(kv => kv.Key, kv => Math.Round(Mean(kv.Value), 0)),
                 stages_p95_us = m.Single.StageMicros.ToDictionary(kv => kv.Key, kv => LoadResult.Percentile(kv.Value, 95)),
@@ -150,10 +151,13 @@ internal static class QueryBenchReport
                 calls_per_s = Math.Round(r.CallsPerSecond, 1),
                 p50_ms = Ms(LoadResult.Percentile(r.LatencyMicros, 50)),
                 p95_ms = Ms(LoadResult.Percentile(r.LatencyMicros, 95)),
+                cpu_ms_per_call = Math.Round(r.CpuMicrosPerCall / 1000, 3),
             })),
             targets = Targets(result).Select(t => new { name = t.Name, measured = t.Measured, value = t.Value, limit = t.Limit, met = t.Met }),
         };
     }
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static ModeFigures? Mode(QueryBenchmarkResult result, RetrievalMode mode) => result.Modes.FirstOrDefault(m => m.Mode == mode);
 

@@ -13,6 +13,9 @@ internal sealed class LoadResult
 
     public required TimeSpan Elapsed { get; init; }
 
+    /// <summary>CPU time of the whole process (server, client and embedding endpoint) during the run.</summary>
+    public required TimeSpan Cpu { get; init; }
+
     /// <summary>Round trips as the client saw them, in microseconds, sorted.</summary>
     public required long[] LatencyMicros { get; init; }
 
@@ -26,6 +29,12 @@ internal sealed class LoadResult
     public required int ShortAnswers { get; init; }
 
     public double CallsPerSecond => Calls / Elapsed.TotalSeconds;
+
+    /// <summary>
+    /// CPU per call, client and server together: steadier than latency on a machine shared with other work, and
+    /// the ceiling of throughput on idle cores is cores / this.
+    /// </summary>
+    public double CpuMicrosPerCall => Calls == 0 ? 0 : Cpu.TotalMicroseconds / Calls;
 
     /// <summary>Nearest-rank percentile of sorted values; 0 when there are none.</summary>
     public static long Percentile(long[] sorted, double percentile)
@@ -56,6 +65,8 @@ internal sealed class RetrieveLoad(RetrievalService.RetrievalServiceClient clien
     {
         var perCaller = new List<Sample>[callers];
         var issued = 0;
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var tasks = new Task[callers];
         for (var c = 0; c < callers; c++)
@@ -74,6 +85,8 @@ internal sealed class RetrieveLoad(RetrievalService.RetrievalServiceClient clien
 
         await Task.WhenAll(tasks);
         var elapsed = clock.Elapsed;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
         var all = perCaller.SelectMany(s => s).ToList();
         var stages = new Dictionary<string, List<long>>(StringComparer.Ordinal);
         foreach (var sample in all)
@@ -94,6 +107,7 @@ internal sealed class RetrieveLoad(RetrievalService.RetrievalServiceClient clien
             Callers = callers,
             Calls = all.Count,
             Elapsed = elapsed,
+            Cpu = cpu,
             LatencyMicros = Sorted(all.Select(s => s.LatencyMicros)),
             LatencyWithoutEmbeddingMicros = Sorted(all.Select(s => s.LatencyMicros - s.Timings.GetValueOrDefault("embed_query"))),
             StageMicros = stages.ToDictionary(kv => kv.Key, kv => Sorted(kv.Value), StringComparer.Ordinal),

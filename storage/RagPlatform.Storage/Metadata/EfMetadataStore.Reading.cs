@@ -1,5 +1,9 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using RagPlatform.Core.Documents;
 using RagPlatform.Core.Metadata;
 using RagPlatform.Storage.Metadata.Entities;
@@ -8,6 +12,28 @@ namespace RagPlatform.Storage.Metadata;
 
 internal sealed partial class EfMetadataStore
 {
+    // The read path's hydration, once per Retrieve: plain SQL over the context's connection rather than LINQ, which
+    // adds EF's per-query overhead and turns `ids.Contains(c.Id)` into a json_each() subquery. Either way SQLite's
+    // planner (3.53, no statistics) drives the join from the documents side: every document of the tenant, then its
+    // chunks, 140 ms per call at 100,000 chunks. In SQLite, CROSS JOIN keeps the left table outermost, so each chunk
+    // is found by primary key and its document by primary key (0.1 ms). PostgreSQL plans from its statistics and
+    // takes the ids as one array parameter.
+    private const string LiveChunksColumns =
+        """
+        SELECT c."Id", c."DocumentId", c."Version", c."Ordinal", c."Text", c."Start", c."End", c."ByteStart", c."ByteEnd",
+               c."PageStart", c."PageEnd", c."HeadingPath", c."TokenCount", c."ContentHash",
+               d."TenantId", d."SourceId", d."ExternalKey", d."Title", d."Uri", d."Acl", d."MetadataJson", d."ChangedAt"
+        """;
+
+    private const string LiveChunksFilter = """ d."Id" = c."DocumentId" AND d."TenantId" = @tenant AND d."ActiveVersion" = c."Version" AND d."State" <> @deleted AND c."Id" """;
+
+    private const string LiveChunksSqlite = LiveChunksColumns + " FROM chunks AS c CROSS JOIN documents AS d WHERE" + LiveChunksFilter;
+
+    private const string LiveChunksPostgres = LiveChunksColumns + " FROM chunks AS c INNER JOIN documents AS d ON" + LiveChunksFilter + " = ANY(@ids)";
+
+    // SQLite stores DateTimeOffset as a sortable integer (see SqliteMetadataDbContext); read back with EF's own converter.
+    private static readonly Func<object?, object?> FromSqliteTime = new DateTimeOffsetToBinaryConverter().ConvertFromProvider;
+
     public async Task<IReadOnlyList<LiveChunk>> GetLiveChunksAsync(string tenant, IReadOnlyCollection<string> chunkIds, CancellationToken cancellationToken)
     {
         if (chunkIds.Count == 0)
@@ -16,21 +42,78 @@ internal sealed partial class EfMetadataStore
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var postgres = db.Database.IsNpgsql();
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
         var result = new List<LiveChunk>(chunkIds.Count);
         foreach (var slice in chunkIds.Chunk(Slice))
         {
-            var rows = await (
-                from c in db.Chunks.AsNoTracking()
-                where slice.Contains(c.Id)
-                join d in db.Documents.AsNoTracking() on c.DocumentId equals d.Id
-                where d.TenantId == tenant && d.ActiveVersion == c.Version && d.State != DocumentState.Deleted
-                select new { c, d.TenantId, d.SourceId, d.ExternalKey, d.Title, d.Uri, d.Acl, d.MetadataJson, d.ChangedAt })
-                .ToListAsync(cancellationToken);
-            result.AddRange(rows.Select(r => ToLive(r.c, r.TenantId, r.SourceId, r.ExternalKey, r.Title, r.Uri, r.Acl, r.MetadataJson, r.ChangedAt)));
+            await using var command = connection.CreateCommand();
+            AddParameter(command, "@tenant", tenant);
+            AddParameter(command, "@deleted", nameof(DocumentState.Deleted));
+            if (postgres)
+            {
+                command.CommandText = LiveChunksPostgres;
+                AddParameter(command, "@ids", slice);
+            }
+            else
+            {
+                var sql = new StringBuilder(LiveChunksSqlite, LiveChunksSqlite.Length + 8 + (slice.Length * 8)).Append(" IN (");
+                for (var i = 0; i < slice.Length; i++)
+                {
+                    var name = string.Create(CultureInfo.InvariantCulture, $"@id{i}");
+                    sql.Append(i == 0 ? string.Empty : ", ").Append(name);
+                    AddParameter(command, name, slice[i]);
+                }
+
+                command.CommandText = sql.Append(')').ToString();
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                result.Add(ReadLive(reader, postgres));
+            }
         }
 
         return result;
     }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static LiveChunk ReadLive(DbDataReader r, bool postgres) => new()
+    {
+        ChunkId = r.GetString(0),
+        DocumentId = r.GetGuid(1),
+        Version = r.GetInt32(2),
+        Ordinal = r.GetInt32(3),
+        Text = r.GetString(4),
+        Start = r.GetInt32(5),
+        End = r.GetInt32(6),
+        ByteStart = r.GetInt32(7),
+        ByteEnd = r.GetInt32(8),
+        PageStart = r.IsDBNull(9) ? null : r.GetInt32(9),
+        PageEnd = r.IsDBNull(10) ? null : r.GetInt32(10),
+        HeadingPath = SplitHeadings(r.GetString(11)),
+        TokenCount = r.GetInt32(12),
+        ContentHash = r.GetString(13),
+        Tenant = r.GetString(14),
+        SourceId = r.GetGuid(15),
+        ExternalKey = r.GetString(16),
+        Title = r.GetString(17),
+        Uri = r.IsDBNull(18) ? null : r.GetString(18),
+        Acl = r.GetString(19),
+        MetadataJson = r.GetString(20),
+        ChangedAt = r.IsDBNull(21) ? null
+            : postgres ? r.GetFieldValue<DateTimeOffset>(21)
+            : (DateTimeOffset)FromSqliteTime(r.GetInt64(21))!,
+    };
 
     public async Task<IReadOnlyList<LiveChunk>> GetActiveChunksAsync(IReadOnlyCollection<Guid> documentIds, CancellationToken cancellationToken)
     {
