@@ -46,7 +46,9 @@ internal sealed partial class EfMetadataStore
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
         var result = new List<LiveChunk>(chunkIds.Count);
-        foreach (var slice in chunkIds.Chunk(Slice))
+
+        // Distinct first: an id repeated in two slices would otherwise come back twice.
+        foreach (var slice in chunkIds.Distinct(StringComparer.Ordinal).Chunk(Slice))
         {
             await using var command = connection.CreateCommand();
             AddParameter(command, "@tenant", tenant);
