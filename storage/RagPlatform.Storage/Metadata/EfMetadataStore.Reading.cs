@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using RagPlatform.Core.Documents;
@@ -34,6 +35,13 @@ internal sealed partial class EfMetadataStore
     // SQLite stores DateTimeOffset as a sortable integer (see SqliteMetadataDbContext); read back with EF's own converter.
     private static readonly Func<object?, object?> FromSqliteTime = new DateTimeOffsetToBinaryConverter().ConvertFromProvider;
 
+    private static readonly string[] IdParameters = [.. Enumerable.Range(0, Slice).Select(i => string.Create(CultureInfo.InvariantCulture, $"@id{i}"))];
+
+    // The SQLite statement for each number of ids, built on first use (a benign race: equal strings).
+    private static readonly string?[] SqliteStatements = new string?[Slice + 1];
+
+    private LiveReadTarget? _liveReads;
+
     public async Task<IReadOnlyList<LiveChunk>> GetLiveChunksAsync(string tenant, IReadOnlyCollection<string> chunkIds, CancellationToken cancellationToken)
     {
         if (chunkIds.Count == 0)
@@ -41,44 +49,74 @@ internal sealed partial class EfMetadataStore
             return [];
         }
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var postgres = db.Database.IsNpgsql();
-        var connection = db.Database.GetDbConnection();
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var result = new List<LiveChunk>(chunkIds.Count);
-
         // Distinct first: an id repeated in two slices would otherwise come back twice.
-        foreach (var slice in chunkIds.Distinct(StringComparer.Ordinal).Chunk(Slice))
+        var slices = chunkIds.Distinct(StringComparer.Ordinal).Chunk(Slice);
+        var result = new List<LiveChunk>(chunkIds.Count);
+        var target = _liveReads ??= await DetectLiveReadTargetAsync(cancellationToken);
+        if (target.SqliteConnectionString is { } sqlite)
         {
-            await using var command = connection.CreateCommand();
-            AddParameter(command, "@tenant", tenant);
-            AddParameter(command, "@deleted", nameof(DocumentState.Deleted));
-            if (postgres)
+            // A pooled connection of its own, without a DbContext: creating and disposing one, and the pragmas its
+            // interceptor runs on every open, cost more than the query. Reads need none of those pragmas (WAL is a
+            // property of the file, and Microsoft.Data.Sqlite retries a busy database for the command timeout).
+            // Microsoft.Data.Sqlite is synchronous underneath its async methods, so the synchronous ones are used.
+            using var connection = new SqliteConnection(sqlite);
+            connection.Open();
+            foreach (var slice in slices)
             {
-                command.CommandText = LiveChunksPostgres;
-                AddParameter(command, "@ids", slice);
-            }
-            else
-            {
-                var sql = new StringBuilder(LiveChunksSqlite, LiveChunksSqlite.Length + 8 + (slice.Length * 8)).Append(" IN (");
+                using var command = connection.CreateCommand();
+                command.CommandText = SqliteStatements[slice.Length] ??= SqliteStatement(slice.Length);
+                command.Parameters.AddWithValue("@tenant", tenant);
+                command.Parameters.AddWithValue("@deleted", nameof(DocumentState.Deleted));
                 for (var i = 0; i < slice.Length; i++)
                 {
-                    var name = string.Create(CultureInfo.InvariantCulture, $"@id{i}");
-                    sql.Append(i == 0 ? string.Empty : ", ").Append(name);
-                    AddParameter(command, name, slice[i]);
+                    command.Parameters.AddWithValue(IdParameters[i], slice[i]);
                 }
 
-                command.CommandText = sql.Append(')').ToString();
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    result.Add(ReadLive(reader, postgres: false));
+                }
             }
 
+            return result;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var postgres = db.Database.GetDbConnection();
+        foreach (var slice in slices)
+        {
+            await using var command = postgres.CreateCommand();
+            command.CommandText = LiveChunksPostgres;
+            AddParameter(command, "@tenant", tenant);
+            AddParameter(command, "@deleted", nameof(DocumentState.Deleted));
+            AddParameter(command, "@ids", slice);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                result.Add(ReadLive(reader, postgres));
+                result.Add(ReadLive(reader, postgres: true));
             }
         }
 
         return result;
+    }
+
+    private static string SqliteStatement(int ids)
+    {
+        var sql = new StringBuilder(LiveChunksSqlite, LiveChunksSqlite.Length + 8 + (ids * 8)).Append(" IN (");
+        for (var i = 0; i < ids; i++)
+        {
+            sql.Append(i == 0 ? string.Empty : ", ").Append(IdParameters[i]);
+        }
+
+        return sql.Append(')').ToString();
+    }
+
+    private async Task<LiveReadTarget> DetectLiveReadTargetAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return new LiveReadTarget(db.Database.IsSqlite() ? db.Database.GetConnectionString() : null);
     }
 
     private static void AddParameter(DbCommand command, string name, object value)
@@ -289,4 +327,7 @@ internal sealed partial class EfMetadataStore
         MetadataJson = metadata,
         ChangedAt = changedAt,
     };
+
+    /// <summary>Where live chunks are read: SQLite's connection string, or null for PostgreSQL through the context's connection.</summary>
+    private sealed record LiveReadTarget(string? SqliteConnectionString);
 }
