@@ -34,6 +34,8 @@ internal sealed record QueryBenchmarkSettings
     public IReadOnlyList<int> Concurrency { get; init; } = [1, 2, 4, 8];
 
     public int TopK { get; init; } = 10;
+
+    public IReadOnlyList<RetrievalMode> Modes { get; init; } = QueryBenchmark.AllModes;
 }
 
 /// <summary>Figures of one mode.</summary>
@@ -64,7 +66,7 @@ internal sealed record QueryBenchmarkResult
 /// </summary>
 internal static class QueryBenchmark
 {
-    public static readonly RetrievalMode[] Modes = [RetrievalMode.Keyword, RetrievalMode.Vector, RetrievalMode.Hybrid];
+    public static readonly RetrievalMode[] AllModes = [RetrievalMode.Keyword, RetrievalMode.Vector, RetrievalMode.Hybrid];
 
     public static async Task<QueryBenchmarkResult> RunAsync(QueryBenchmarkSettings settings, TextWriter log, CancellationToken cancellationToken)
     {
@@ -105,7 +107,7 @@ internal static class QueryBenchmark
 
         var loadBefore = LoadAverage();
         var modes = new List<ModeFigures>();
-        foreach (var mode in Modes)
+        foreach (var mode in settings.Modes)
         {
             log.WriteLine($"bench: {mode}: warming up, then {settings.Calls} calls from one caller");
 

@@ -28,10 +28,12 @@ internal static class BenchQueryCommand
         var seconds = new Option<double>("--seconds") { Description = "Length of each point of the concurrency sweep, in seconds", DefaultValueFactory = _ => 5 };
         var warmup = new Option<double>("--warmup") { Description = "Warm-up per mode, in seconds", DefaultValueFactory = _ => 3 };
         var vectorThreads = new Option<int?>("--vector-threads") { Description = "Threads one vector search may use (default: every core)", HelpName = "N" };
+        var modes = new Option<string[]>("--modes") { Description = "Modes to measure", DefaultValueFactory = _ => ["keyword", "vector", "hybrid"], AllowMultipleArgumentsPerToken = true };
+        modes.AcceptOnlyFromAmong("keyword", "vector", "hybrid");
         var json = CommonOptions.Json();
         var command = new Command("query", "Retrieve latency (p50/p95/p99) and throughput per mode over gRPC, on a synthetic corpus")
         {
-            chunks, large, quantization, data, dataset, calls, seconds, warmup, vectorThreads, json,
+            chunks, large, quantization, data, dataset, calls, seconds, warmup, vectorThreads, modes, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -58,6 +60,7 @@ internal static class BenchQueryCommand
                 Calls = parse.GetValue(calls),
                 SweepPoint = TimeSpan.FromSeconds(parse.GetValue(seconds)),
                 Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
+                Modes = [.. QueryBenchmark.AllModes.Where(m => parse.GetValue(modes)!.Contains(m.ToString(), StringComparer.OrdinalIgnoreCase))],
             };
             try
             {
