@@ -27,6 +27,8 @@ public sealed class Retriever(
     IOptions<RetrievalOptions> options,
     ILogger<Retriever> logger)
 {
+    private readonly StoredAclCache _acls = new();
+
     public async Task<RetrievalResult> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -47,10 +49,15 @@ public sealed class Retriever(
             Metadata = query.Metadata,
         };
 
-        // Candidates from both indexes at once.
-        var keywordTask = mode == RetrievalMode.Vector
-            ? Task.FromResult<IReadOnlyList<ScoredChunk>>([])
-            : Task.Run(() => Timed("keyword", timings, () => keyword.SearchAsync(query.Text, filter, depth, cancellationToken)), cancellationToken);
+        // Candidates from both indexes at once. The keyword search is synchronous CPU work: in hybrid mode it goes
+        // to another thread so that it overlaps the query embedding and the vector scan; alone, it runs right here
+        // (a hop to the thread pool would only add a context switch to every keyword query).
+        var keywordTask = mode switch
+        {
+            RetrievalMode.Vector => Task.FromResult<IReadOnlyList<ScoredChunk>>([]),
+            RetrievalMode.Keyword => Timed("keyword", timings, () => keyword.SearchAsync(query.Text, filter, depth, cancellationToken)),
+            _ => Task.Run(() => Timed("keyword", timings, () => keyword.SearchAsync(query.Text, filter, depth, cancellationToken)), cancellationToken),
+        };
         var vectorTask = mode == RetrievalMode.Keyword
             ? Task.FromResult<IReadOnlyList<ScoredChunk>>([])
             : VectorCandidatesAsync(query, filter, depth, timings, cancellationToken);
@@ -193,10 +200,15 @@ public sealed class Retriever(
         while (result.Count < wanted && next < fused.Count)
         {
             // A few extra per round: a chunk may have just been superseded or deleted.
-            var slice = fused.Skip(next).Take(wanted - result.Count + 8).ToList();
+            var slice = fused.GetRange(next, Math.Min(wanted - result.Count + 8, fused.Count - next));
             next += slice.Count;
-            var rows = await metadata.GetLiveChunksAsync(query.Tenant, slice.Select(c => c.ChunkId).ToList(), cancellationToken);
-            var byId = rows.ToDictionary(r => r.ChunkId, StringComparer.Ordinal);
+            var rows = await metadata.GetLiveChunksAsync(query.Tenant, slice.ConvertAll(c => c.ChunkId), cancellationToken);
+            var byId = new Dictionary<string, LiveChunk>(rows.Count, StringComparer.Ordinal);
+            foreach (var row in rows)
+            {
+                byId[row.ChunkId] = row;
+            }
+
             foreach (var candidate in slice)
             {
                 if (!byId.TryGetValue(candidate.ChunkId, out var chunk))
@@ -204,7 +216,7 @@ public sealed class Retriever(
                     continue;
                 }
 
-                if (!AccessControlList.Parse(chunk.Acl).Permits(query.Caller))
+                if (!_acls.Permits(chunk.Acl, query.Caller))
                 {
                     // The index let it through, the stored ACL does not: an ACL change not yet applied to the index.
                     logger.LogWarning("Dropped chunk {ChunkId}: its document's ACL no longer grants the caller (index update pending)", chunk.ChunkId);

@@ -23,7 +23,7 @@ internal static class FusionMath
 {
     public static List<FusedCandidate> Fuse(IReadOnlyList<ScoredChunk> keyword, IReadOnlyList<ScoredChunk> vector, Fusion fusion)
     {
-        var byId = new Dictionary<string, FusedCandidate>(StringComparer.Ordinal);
+        var byId = new Dictionary<string, FusedCandidate>(keyword.Count + vector.Count, StringComparer.Ordinal);
         FusedCandidate Get(string id)
         {
             if (!byId.TryGetValue(id, out var c))
@@ -63,8 +63,11 @@ internal static class FusionMath
             FuseBoth(byId.Values, keyword, vector, fusion);
         }
 
-        // Ties broken by chunk id so that equal scores always come back in the same order.
-        return byId.Values.OrderByDescending(c => c.Fused).ThenBy(c => c.ChunkId, StringComparer.Ordinal).ToList();
+        // Ties broken by chunk id so that equal scores always come back in the same order. Ids are unique, so the
+        // order is total and an in-place sort gives exactly what a stable one would.
+        var fused = new List<FusedCandidate>(byId.Values);
+        fused.Sort(static (a, b) => b.Fused.CompareTo(a.Fused) is var byScore and not 0 ? byScore : string.CompareOrdinal(a.ChunkId, b.ChunkId));
+        return fused;
     }
 
     private static void FuseBoth(IEnumerable<FusedCandidate> candidates, IReadOnlyList<ScoredChunk> keyword, IReadOnlyList<ScoredChunk> vector, Fusion fusion)
