@@ -11,7 +11,7 @@ namespace RagPlatform.Retrieval.Tests;
 /// </summary>
 public sealed class BadArgumentTests(KeywordServer server) : IClassFixture<KeywordServer>, IAsyncLifetime
 {
-    private readonly string _tenant = Api.NewTenant();
+    private readonly string _tenant = Wire.NewTenant();
 
     /// <summary>Each case: a name, and how it spoils an otherwise valid request (whose caller is already in group:eng).</summary>
     private static readonly Dictionary<string, Action<RetrieveRequest>> Spoilers = new(StringComparer.Ordinal)
@@ -60,7 +60,7 @@ public sealed class BadArgumentTests(KeywordServer server) : IClassFixture<Keywo
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
-        => await server.PushAsync(_tenant, Api.Text("a", "Herons wade in shallow water.", "public"));
+        => await server.PushAsync(_tenant, Wire.Text("a", "Herons wade in shallow water.", "public"));
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -167,7 +167,7 @@ public sealed class BadArgumentTests(KeywordServer server) : IClassFixture<Keywo
         Assert.Single(response.Hits);
     }
 
-    private RetrieveRequest Valid() => Api.Query(_tenant, "herons", user: "user:alice", groups: ["group:eng"], topK: 10, mode: Mode.Keyword);
+    private RetrieveRequest Valid() => Wire.Query(_tenant, "herons", user: "user:alice", groups: ["group:eng"], topK: 10, mode: Mode.Keyword);
 
     private static Filters Filters(params MetadataFilter[] filters)
     {

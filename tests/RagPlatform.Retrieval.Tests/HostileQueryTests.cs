@@ -7,7 +7,7 @@ namespace RagPlatform.Retrieval.Tests;
 /// <summary>Whatever text a caller sends as a query, within the size limit, is searched and never fails the call.</summary>
 public sealed class HostileQueryTests(HybridServer server) : IClassFixture<HybridServer>, IAsyncLifetime
 {
-    private readonly string _tenant = Api.NewTenant();
+    private readonly string _tenant = Wire.NewTenant();
 
     public static TheoryData<string, Mode> Cases()
     {
@@ -37,7 +37,7 @@ public sealed class HostileQueryTests(HybridServer server) : IClassFixture<Hybri
     }
 
     public async ValueTask InitializeAsync()
-        => await server.PushAsync(_tenant, Api.Text("a", "Herons wade in shallow water among the reeds.", "public"));
+        => await server.PushAsync(_tenant, Wire.Text("a", "Herons wade in shallow water among the reeds.", "public"));
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -45,7 +45,7 @@ public sealed class HostileQueryTests(HybridServer server) : IClassFixture<Hybri
     [MemberData(nameof(Cases))]
     public async Task A_hostile_query_is_searched_and_never_fails(string query, Mode mode)
     {
-        var request = Api.Query(_tenant, query, topK: 5, mode: mode);
+        var request = Wire.Query(_tenant, query, topK: 5, mode: mode);
 
         var response = await server.RetrieveAsync(request);
 
@@ -62,7 +62,7 @@ public sealed class HostileQueryTests(HybridServer server) : IClassFixture<Hybri
     public async Task Lucene_syntax_in_a_query_is_text_not_operators()
     {
         // As a Lucene query "-wade" would exclude the document; as text it is one more word that matches.
-        var response = await server.RetrieveAsync(Api.Query(_tenant, "NOT herons -wade", mode: Mode.Keyword));
+        var response = await server.RetrieveAsync(Wire.Query(_tenant, "NOT herons -wade", mode: Mode.Keyword));
 
         Assert.Single(response.Hits);
     }

@@ -40,10 +40,10 @@ public sealed class ServerSurfaceTests(KeywordServer server) : IClassFixture<Key
     [Fact]
     public async Task Without_an_embedder_hybrid_runs_as_keyword_and_says_why()
     {
-        var tenant = Api.NewTenant();
-        await server.PushAsync(tenant, Api.Text("a", "The heron waits in the reeds.", "public"));
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, Wire.Text("a", "The heron waits in the reeds.", "public"));
 
-        var response = await server.RetrieveAsync(Api.Query(tenant, "heron", mode: Mode.Hybrid));
+        var response = await server.RetrieveAsync(Wire.Query(tenant, "heron", mode: Mode.Hybrid));
 
         Assert.Equal(Mode.Keyword, response.ModeUsed);
         var skipped = Assert.Single(response.Skipped, s => s.Stage == "vector");
@@ -55,10 +55,10 @@ public sealed class ServerSurfaceTests(KeywordServer server) : IClassFixture<Key
     [Fact]
     public async Task Unspecified_mode_is_hybrid_and_without_an_embedder_is_reported_as_keyword()
     {
-        var tenant = Api.NewTenant();
-        await server.PushAsync(tenant, Api.Text("a", "The heron waits in the reeds.", "public"));
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, Wire.Text("a", "The heron waits in the reeds.", "public"));
 
-        var response = await server.RetrieveAsync(Api.Query(tenant, "heron"));
+        var response = await server.RetrieveAsync(Wire.Query(tenant, "heron"));
 
         Assert.Equal(Mode.Keyword, response.ModeUsed);
         Assert.Contains(response.Skipped, s => s.Stage == "vector");
@@ -67,9 +67,9 @@ public sealed class ServerSurfaceTests(KeywordServer server) : IClassFixture<Key
     [Fact]
     public async Task Rerank_without_a_reranker_is_reported_as_skipped_and_the_hits_still_come()
     {
-        var tenant = Api.NewTenant();
-        await server.PushAsync(tenant, Api.Text("a", "The heron waits in the reeds.", "public"));
-        var request = Api.Query(tenant, "heron", mode: Mode.Keyword);
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, Wire.Text("a", "The heron waits in the reeds.", "public"));
+        var request = Wire.Query(tenant, "heron", mode: Mode.Keyword);
         request.Rerank = true;
 
         var response = await server.RetrieveAsync(request);
@@ -83,10 +83,10 @@ public sealed class ServerSurfaceTests(KeywordServer server) : IClassFixture<Key
     [Fact]
     public async Task Timings_include_the_total_and_every_stage_that_ran()
     {
-        var tenant = Api.NewTenant();
-        await server.PushAsync(tenant, Api.Text("a", "The heron waits in the reeds.", "public"));
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, Wire.Text("a", "The heron waits in the reeds.", "public"));
 
-        var response = await server.RetrieveAsync(Api.Query(tenant, "heron", mode: Mode.Keyword));
+        var response = await server.RetrieveAsync(Wire.Query(tenant, "heron", mode: Mode.Keyword));
 
         Assert.True(response.TimingsUs.TryGetValue("total", out var total), "no total in timings_us");
         Assert.True(total > 0);
@@ -99,9 +99,9 @@ public sealed class ServerSurfaceTests(KeywordServer server) : IClassFixture<Key
     [Fact]
     public async Task Explain_describes_each_hit_and_is_empty_when_not_asked()
     {
-        var tenant = Api.NewTenant();
-        await server.PushAsync(tenant, Api.Text("a", "The heron waits in the reeds.", "public"));
-        var request = Api.Query(tenant, "heron", mode: Mode.Keyword);
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, Wire.Text("a", "The heron waits in the reeds.", "public"));
+        var request = Wire.Query(tenant, "heron", mode: Mode.Keyword);
 
         var plain = await server.RetrieveAsync(request);
         request.Explain = true;
@@ -114,10 +114,10 @@ public sealed class ServerSurfaceTests(KeywordServer server) : IClassFixture<Key
     [Fact]
     public async Task The_server_answers_many_calls_on_one_channel_concurrently()
     {
-        var tenant = Api.NewTenant();
-        await server.PushAsync(tenant, Api.Text("a", "The heron waits in the reeds.", "public"));
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, Wire.Text("a", "The heron waits in the reeds.", "public"));
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => server.RetrieveAsync(Api.Query(tenant, "heron reeds", mode: Mode.Keyword))));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => server.RetrieveAsync(Wire.Query(tenant, "heron reeds", mode: Mode.Keyword))));
 
         Assert.All(responses, r => Assert.Single(r.Hits));
         Assert.Single(responses.Select(r => r.Hits[0].ChunkId).Distinct());

@@ -24,6 +24,9 @@ public abstract class RagTestServer : IAsyncLifetime
     /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public Uri Address { get; private set; } = new("http://127.0.0.1");
 
+    /// <summary>The server's own services, for what the API cannot do (e.g. creating a file source).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not started.");
+
     public GrpcChannel Channel => _channel ?? throw new InvalidOperationException("The server is not started.");
 
     public RetrievalService.RetrievalServiceClient Retrieval => new(Channel);

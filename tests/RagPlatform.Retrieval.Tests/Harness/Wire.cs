@@ -6,7 +6,7 @@ using Mode = RagPlatform.Contracts.V1.RetrievalMode;
 namespace RagPlatform.Retrieval.Tests.Harness;
 
 /// <summary>Short ways to build the wire messages the tests send.</summary>
-internal static class Api
+internal static class Wire
 {
     public const string DocxContentType = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
