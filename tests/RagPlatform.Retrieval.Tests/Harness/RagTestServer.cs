@@ -78,7 +78,11 @@ public abstract class RagTestServer : IAsyncLifetime
         // Kestrel replaces port 0 by the port it bound.
         Address = new Uri(_app.Urls.Single());
         _channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { MaxReceiveMessageSize = RagServer.MaxMessageBytes });
+        await SeedAsync();
     }
+
+    /// <summary>Documents every test of the class reads, pushed once through the API after the server starts.</summary>
+    protected virtual Task SeedAsync() => Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
