@@ -74,6 +74,7 @@ public sealed class AccessControlPropertyTests(RerankingServer server) : IClassF
         // Guards against a vacuous pass: the random callers did see plenty, in every mode.
         Assert.True(world.HitsChecked > Rounds * 5, $"only {world.HitsChecked} hits were checked");
         Assert.Equal([Mode.Hybrid, Mode.Keyword, Mode.Vector], world.ModesWithHits.Order());
+        Assert.Empty(server.LoggedErrors);
     }
 
     private async Task RandomQueryAsync(Random random, World world, string context)

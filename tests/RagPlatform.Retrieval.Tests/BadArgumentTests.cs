@@ -119,6 +119,7 @@ public sealed class BadArgumentTests(KeywordServer server) : IClassFixture<Keywo
         Spoilers[spoiler](request);
 
         await RpcAssert.InvalidArgumentAsync(field, () => server.RetrieveAsync(request));
+        Assert.Empty(server.LoggedErrors);
     }
 
     [Fact]

@@ -26,11 +26,14 @@ public sealed class FusionCorpusServer : RagTestServer
             .Concat(Enumerable.Range(0, 6).Select(i => Wire.Text($"o{i}", string.Join(' ', others.Skip(i).Concat(others.Take(i))) + ".", "public")))
             .Append(Twin("twin-a", "public"))
             .Append(Twin("twin-b", "public"));
-        await this.PushAsync(Tenant, [.. docs]);
+        var pushed = await this.PushAsync(Tenant, [.. docs]);
 
-        // An ACL change rewrites twin-a's index entries after twin-b's: the index now meets the
-        // twins in the opposite order to their chunk ids.
-        await this.PushAsync(Tenant, Twin("twin-a", "public", "group:twins"));
+        // An ACL change rewrites the index entries of the twin whose chunk id sorts first after the
+        // other's: the index now meets the twins in the opposite order to their chunk ids.
+        var first = pushed.Results.Where(r => r.ExternalKey.StartsWith("twin-", StringComparison.Ordinal))
+            .OrderBy(r => r.DocumentId.Replace("-", string.Empty, StringComparison.Ordinal), StringComparer.Ordinal)
+            .First();
+        await this.PushAsync(Tenant, Twin(first.ExternalKey, "public", "group:twins"));
     }
 
     /// <summary>Same text and same title (the title is searched too), so the same scores.</summary>

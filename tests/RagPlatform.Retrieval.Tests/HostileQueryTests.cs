@@ -56,6 +56,8 @@ public sealed class HostileQueryTests(HybridServer server) : IClassFixture<Hybri
             // Any query has a nearest neighbour: the one document is it.
             Assert.Single(response.Hits);
         }
+
+        Assert.Empty(server.LoggedErrors);
     }
 
     [Fact]

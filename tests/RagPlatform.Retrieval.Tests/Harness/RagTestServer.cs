@@ -1,6 +1,8 @@
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Contracts.V1;
 using RagPlatform.Testing;
@@ -16,6 +18,7 @@ public abstract class RagTestServer : IAsyncLifetime
 {
     private readonly TempDirectory _data = new("e2e-data");
     private readonly List<TempDirectory> _models = [];
+    private readonly RecordingLoggerProvider _log = new();
     private WebApplication? _app;
     private GrpcChannel? _channel;
 
@@ -26,6 +29,9 @@ public abstract class RagTestServer : IAsyncLifetime
 
     /// <summary>The server's own services, for what the API cannot do (e.g. creating a file source).</summary>
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not started.");
+
+    /// <summary>Everything the server logged at Error or above since it started.</summary>
+    public IReadOnlyList<string> LoggedErrors => _log.Errors;
 
     public GrpcChannel Channel => _channel ?? throw new InvalidOperationException("The server is not started.");
 
@@ -72,6 +78,7 @@ public abstract class RagTestServer : IAsyncLifetime
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         _app = RagServer.Build(configuration, "http://127.0.0.1:0");
+        _app.Services.GetRequiredService<ILoggerFactory>().AddProvider(_log);
         await RagServer.PrepareAsync(_app.Services, TestContext.Current.CancellationToken);
         await _app.StartAsync(TestContext.Current.CancellationToken);
 
@@ -99,6 +106,7 @@ public abstract class RagTestServer : IAsyncLifetime
         }
 
         _data.Dispose();
+        _log.Dispose();
         GC.SuppressFinalize(this);
     }
 }
