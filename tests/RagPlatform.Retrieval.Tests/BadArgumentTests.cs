@@ -135,6 +135,18 @@ public sealed class BadArgumentTests(KeywordServer server) : IClassFixture<Keywo
     }
 
     [Fact]
+    public async Task A_query_of_tens_of_megabytes_is_resource_exhausted_not_unknown()
+    {
+        // Over Kestrel's default body limit (30 MB), under the gRPC message limit (64 MB).
+        var request = Valid();
+        request.Query = new string('x', 35 * 1024 * 1024);
+
+        await RpcAssert.FailsAsync(StatusCode.ResourceExhausted, () => server.RetrieveAsync(request));
+
+        Assert.Empty(server.LoggedErrors);
+    }
+
+    [Fact]
     public async Task A_query_at_the_size_limit_is_served()
     {
         var request = Valid();

@@ -182,6 +182,35 @@ public sealed class IngestionServiceTests(KeywordServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_document_over_the_file_size_limit_fails_alone_as_too_large()
+    {
+        var big = new byte[(50 * 1024 * 1024) + 1];
+        Array.Fill(big, (byte)'a');
+
+        // Over Kestrel's default body limit of 30 MB and under the gRPC message limit of 64 MB.
+        var response = await server.Ingestion.UpsertDocumentsAsync(
+            Wire.Upsert(_tenant, Wire.Bytes("big.txt", big, "text/plain", "public"), Wire.Text("small", "Shrews are tiny.", "public")),
+            cancellationToken: Ct);
+
+        Assert.Equal((DocumentOutcome.Failed, "too_large"), (response.Results[0].Outcome, response.Results[0].FailureKind));
+        Assert.Contains("MB", response.Results[0].Error, StringComparison.Ordinal);
+        Assert.Equal(DocumentOutcome.Added, response.Results[1].Outcome);
+        Assert.Empty(server.LoggedErrors);
+    }
+
+    [Fact]
+    public async Task A_request_over_the_message_size_limit_is_resource_exhausted()
+    {
+        var huge = new byte[RagPlatform.Cli.Hosting.RagServer.MaxMessageBytes + 1024];
+
+        await RpcAssert.FailsAsync(
+            StatusCode.ResourceExhausted,
+            () => server.Ingestion.UpsertDocumentsAsync(Wire.Upsert(_tenant, Wire.Bytes("huge.bin", huge, "text/plain", "public")), cancellationToken: Ct).ResponseAsync);
+
+        Assert.Single((await server.PushAsync(_tenant, Wire.Text("after", "Served after the refusal.", "public"))).Results);
+    }
+
+    [Fact]
     public async Task Pushing_into_a_source_that_is_not_a_push_source_is_failed_precondition()
     {
         using var files = new TempDirectory("files");
