@@ -1,8 +1,8 @@
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using RagPlatform.Contracts.V1;
-using Mode = RagPlatform.Contracts.V1.RetrievalMode;
 using RagPlatform.Retrieval.Tests.Harness;
+using Mode = RagPlatform.Contracts.V1.RetrievalMode;
 
 namespace RagPlatform.Retrieval.Tests;
 
@@ -78,6 +78,32 @@ public sealed class ServerSurfaceTests(KeywordServer server) : IClassFixture<Key
         Assert.Contains("reranker", skipped.Reason, StringComparison.OrdinalIgnoreCase);
         var hit = Assert.Single(response.Hits);
         Assert.False(hit.Scores.HasRerankScore);
+    }
+
+    [Fact]
+    public async Task Diversity_without_chunk_embeddings_is_reported_as_skipped()
+    {
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, Wire.Text("a", "The heron waits in the reeds.", "public"), Wire.Text("b", "A heron flew off.", "public"));
+        var request = Wire.Query(tenant, "heron", mode: Mode.Keyword);
+        request.Diversity = new Diversity { MmrLambda = 0.5 };
+
+        var response = await server.RetrieveAsync(request);
+
+        var skipped = Assert.Single(response.Skipped, s => s.Stage == "mmr");
+        Assert.Contains("embedding", skipped.Reason, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(2, response.Hits.Count);
+    }
+
+    [Fact]
+    public async Task Top_k_is_ten_when_unset()
+    {
+        var tenant = Wire.NewTenant();
+        await server.PushAsync(tenant, [.. Enumerable.Range(0, 15).Select(i => Wire.Text($"d{i}", $"Heron number {i}.", "public"))]);
+
+        var response = await server.RetrieveAsync(Wire.Query(tenant, "heron", mode: Mode.Keyword));
+
+        Assert.Equal(10, response.Hits.Count);
     }
 
     [Fact]
