@@ -16,6 +16,7 @@ using PushedDocument = RagPlatform.Ingestion.Sources.PushedDocument;
 namespace RagPlatform.Ingestion.Grpc;
 
 /// <summary><c>rag.v1.IngestionService</c>: maps requests, calls <see cref="PushIngestor"/> or the metadata store, maps responses.</summary>
+[GrpcMessageSizeLimit]
 internal sealed class IngestionGrpcService(PushIngestor pushes, IMetadataStore metadata) : IngestionService.IngestionServiceBase
 {
     public override async Task<UpsertDocumentsResponse> UpsertDocuments(UpsertDocumentsRequest request, ServerCallContext context)

@@ -46,10 +46,16 @@ public sealed class PushIngestor(IMetadataStore metadata, IngestionPipeline pipe
             throw new RagTooLargeException($"documents: {documents.Count} documents in one request is over the limit of {MaxDocumentsPerRequest}; send them in several requests");
         }
 
-        var duplicate = documents.GroupBy(d => d.ExternalKey, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
+        // Name the repeated document by its index, as the API names every other bad field.
+        var seen = new Dictionary<string, int>(documents.Count, StringComparer.Ordinal);
+        for (var i = 0; i < documents.Count; i++)
         {
-            throw new RagValidationException("documents.external_key", $"'{duplicate.Key}' appears more than once in the request; send each document once");
+            if (!seen.TryAdd(documents[i].ExternalKey, i))
+            {
+                throw new RagValidationException(
+                    $"documents[{i}].external_key",
+                    $"'{documents[i].ExternalKey}' is also the key of documents[{seen[documents[i].ExternalKey]}]; send each document once per request");
+            }
         }
 
         var source = await PushSourceAsync(tenant, sourceName, cancellationToken);

@@ -9,6 +9,7 @@ using RagPlatform.Core.Security;
 namespace RagPlatform.Retrieval.Grpc;
 
 /// <summary><c>rag.v1.RetrievalService</c>: maps the request, calls <see cref="Retriever"/>, maps the response.</summary>
+[GrpcMessageSizeLimit]
 internal sealed class RetrievalGrpcService(Retriever retriever) : RetrievalService.RetrievalServiceBase
 {
     public override async Task<RetrieveResponse> Retrieve(RetrieveRequest request, ServerCallContext context)
