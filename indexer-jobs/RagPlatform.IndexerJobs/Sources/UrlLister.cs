@@ -65,6 +65,7 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
             }
 
             string transientReason;
+            var transientKind = FailureKind.Unavailable;
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -104,7 +105,9 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                transientReason = $"no answer within {settings.HttpTimeout.TotalSeconds:0} s";
+                // The class says what happened: a server that does not answer in time is a timeout, not an outage.
+                transientKind = FailureKind.Timeout;
+                transientReason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {settings.HttpTimeout.TotalSeconds:0.###} s");
             }
             catch (HttpRequestException ex)
             {
@@ -114,7 +117,7 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
             if (attempt >= settings.HttpAttempts)
             {
                 logger.LogWarning("Giving up on {Url} after {Attempts} attempts: {Reason}", url, attempt, transientReason);
-                return Failed(url, FailureKind.Unavailable, $"{transientReason} from {url}, {attempt} attempts; it is retried at the next sync and the version indexed before stays searchable");
+                return Failed(url, transientKind, $"{transientReason} from {url}, {attempt} attempts; it is retried at the next sync and the version indexed before stays searchable");
             }
 
             await Delay(TimeSpan.FromTicks(settings.HttpRetryBaseDelay.Ticks * (1L << (attempt - 1))), cancellationToken);
