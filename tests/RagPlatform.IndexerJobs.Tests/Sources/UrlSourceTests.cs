@@ -225,7 +225,7 @@ public sealed class UrlSourceTests
 
         var error = await Assert.ThrowsAsync<RagValidationException>(() => host.AddUrlsAsync("web", file));
 
-        Assert.Equal("urls.file", error.Field);
+        Assert.Equal("spec.urls.file", error.Field);
         Assert.Contains("line 4", error.Reason, StringComparison.Ordinal);
         Assert.Contains("ftp://example.org/b.txt", error.Reason, StringComparison.Ordinal);
         Assert.Empty(await host.Catalog.ListAsync(JobsTestHost.Tenant, Ct));
