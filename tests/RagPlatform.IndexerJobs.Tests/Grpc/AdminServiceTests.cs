@@ -203,7 +203,46 @@ public sealed class AdminServiceTests(AdminServer server) : IClassFixture<AdminS
         Assert.True((await server.Services.GetRequiredService<StoreConsistencyChecker>().CheckAsync(Ct)).Consistent);
     }
 
+    [Fact]
+    public async Task A_push_source_has_nothing_to_sync()
+    {
+        await Sources.CreateSourceAsync(new CreateSourceRequest { Tenant = Tenant, Name = "pushed", Spec = new SourceSpec { Push = new PushSource() } }, cancellationToken: Ct);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await Sources.TriggerSyncAsync(new TriggerSyncRequest { Tenant = Tenant, Name = "pushed", Wait = true }, deadline: DateTime.UtcNow.AddMinutes(1), cancellationToken: Ct));
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("push source", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListRuns_shows_a_tenant_its_own_runs_however_busy_other_tenants_are()
+    {
+        var quiet = await Sources.CreateSourceAsync(new CreateSourceRequest { Tenant = "quiet", Name = "docs", Spec = FolderSpec(_files.Path) }, cancellationToken: Ct);
+        var busy = await Sources.CreateSourceAsync(new CreateSourceRequest { Tenant = "busy", Name = "docs", Spec = FolderSpec(_files.Path) }, cancellationToken: Ct);
+        var metadata = server.Services.GetRequiredService<IMetadataStore>();
+        var start = new DateTimeOffset(DateTime.UtcNow.AddHours(-1).Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        var quietRun = await RecordRunAsync(metadata, "quiet", Guid.Parse(quiet.Id), start);
+        for (var i = 1; i <= 10; i++)
+        {
+            await RecordRunAsync(metadata, "busy", Guid.Parse(busy.Id), start.AddMinutes(i));
+        }
+
+        var quietRuns = (await Jobs.ListRunsAsync(new ListRunsRequest { Tenant = "quiet", Limit = 2 }, cancellationToken: Ct)).Runs;
+        var busyRuns = (await Jobs.ListRunsAsync(new ListRunsRequest { Tenant = "busy", Limit = 3 }, cancellationToken: Ct)).Runs;
+
+        Assert.Equal([quietRun.ToString()], quietRuns.Select(r => r.Id));
+        Assert.Equal([start.AddMinutes(10), start.AddMinutes(9), start.AddMinutes(8)], busyRuns.Select(r => r.StartedAt.ToDateTimeOffset()));
+        Assert.All(busyRuns, r => Assert.Equal(("busy", "docs"), (r.Tenant, r.Source)));
+    }
+
     public void Dispose() => _files.Dispose();
+
+    private static async Task<Guid> RecordRunAsync(IMetadataStore metadata, string tenant, Guid sourceId, DateTimeOffset startedAt)
+    {
+        var id = await metadata.StartRunAsync(tenant, sourceId, "schedule", startedAt, jobId: null, Ct);
+        await metadata.FinishRunAsync(id, new RunSummary { FinishedAt = startedAt.AddSeconds(1), Unchanged = 1 }, Ct);
+        return id;
+    }
 
     private SourceSpec FolderSpec(string path)
     {

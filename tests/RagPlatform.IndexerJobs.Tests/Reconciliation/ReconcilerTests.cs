@@ -115,6 +115,34 @@ public sealed class ReconcilerTests
         Assert.Contains(await host.Keyword.ListDocumentVersionsAsync(Ct), v => v.DocumentId == unknown);
     }
 
+    [Fact]
+    public async Task A_source_that_cannot_be_listed_is_reported_and_the_stores_and_other_sources_are_still_reconciled()
+    {
+        using var parent = new TempDirectory("folder");
+        using var data = new TempDirectory("data");
+        await using var host = await JobsTestHost.StartAsync(data.Path);
+        var away = parent.Combine("away");
+        var a = parent.Write("away/a.md", "Albatrosses glide for hours.");
+        var b = parent.Write("here/b.md", "Bitterns hide in reeds.");
+        var unreachable = await host.AddFolderAsync("away", away);
+        var reachable = await host.AddFolderAsync("here", parent.Combine("here"));
+        await host.SyncAsync(unreachable);
+        await host.SyncAsync(reachable);
+        await ApplyAsync(host.Keyword, deletions: [new DocumentDeletion((await host.DocumentsAsync(reachable))[b].Id)]);
+        Directory.Move(away, away + "-unmounted");
+
+        var report = await host.Reconciler.ReconcileAsync(tenant: null, sourceName: null, checkOnly: false, Ct);
+
+        var awayDrift = report.Sources.Single(s => s.Source == "away");
+        Assert.Contains(away, awayDrift.SourceError, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (awayDrift.SourceMissing, awayDrift.Repaired));
+        var hereDrift = report.Sources.Single(s => s.Source == "here");
+        Assert.Equal((1, 1, null), (hereDrift.KeywordMissing, hereDrift.Repaired, hereDrift.SourceError));
+        Assert.Equal([a], await host.VisibleAsync("albatrosses", "public"));
+        Assert.Equal([b], await host.VisibleAsync("bitterns", "public"));
+        await host.AssertConsistentAsync();
+    }
+
     private static void FolderSourceRewrite(string path, string content) => Sources.FolderSourceTests.Rewrite(path, content);
 
     private static IndexedChunk Chunk(Guid documentId, Guid sourceId, int version, string text) => new()
