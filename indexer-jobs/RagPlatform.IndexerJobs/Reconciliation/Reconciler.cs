@@ -179,7 +179,9 @@ public sealed class Reconciler(
         var listed = listing.Items.Where(i => i.ListingFailure is null).ToDictionary(i => i.ExternalKey, StringComparer.Ordinal);
         var live = known.Values.Where(d => d.State is DocumentState.Indexed or DocumentState.Pending).ToList();
         var fresh = listed.Keys.Count(k => !known.TryGetValue(k, out var d) || d.State == DocumentState.Deleted);
-        var missing = live.Count(d => !listed.ContainsKey(d.ExternalKey) && listing.DeletionScope?.Invoke(d.ExternalKey) == true);
+        // A document the listing names but could not read (a URL answering 500) is not missing: the sync keeps it.
+        var named = listing.Items.Select(i => i.ExternalKey).ToHashSet(StringComparer.Ordinal);
+        var missing = live.Count(d => !named.Contains(d.ExternalKey) && listing.DeletionScope?.Invoke(d.ExternalKey) == true);
         var changed = live.Count(d => listed.TryGetValue(d.ExternalKey, out var item) && item.SourceStamp != d.SourceStamp);
         return (fresh, missing, changed);
     }

@@ -64,6 +64,7 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
                 }
             }
 
+            var conditional = request.Headers.IfNoneMatch.Count > 0 || request.Headers.IfModifiedSince is not null;
             string transientReason;
             var transientKind = FailureKind.Unavailable;
             try
@@ -73,6 +74,9 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 switch (response.StatusCode)
                 {
+                    case HttpStatusCode.NotModified when !conditional:
+                        // Nothing was asked conditionally, so there is nothing this could confirm; one bad URL must not fail the sync.
+                        return Failed(url, FailureKind.Unreadable, $"answered 304 Not Modified to a request without conditions from {url}; check the server");
                     case HttpStatusCode.NotModified:
                         // Unchanged: the same stamp tells the pipeline not to read anything. Should it need
                         // the content all the same (settings changed), it fetches it without conditions.

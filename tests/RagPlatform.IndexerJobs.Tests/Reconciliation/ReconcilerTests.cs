@@ -143,6 +143,24 @@ public sealed class ReconcilerTests
         await host.AssertConsistentAsync();
     }
 
+    [Fact]
+    public async Task A_url_that_fails_transiently_is_not_reported_missing_from_its_source()
+    {
+        await using var server = await HttpTestServer.StartAsync();
+        using var dir = new TempDirectory("urls");
+        using var data = new TempDirectory("data");
+        await using var host = await JobsTestHost.StartAsync(data.Path, settings: new Dictionary<string, string?> { ["Rag:Jobs:HttpAttempts"] = "1" });
+        server.Serve("a.txt", new() { Body = "Aardvarks dig burrows at night.", ETag = "\"a-1\"" });
+        var source = await host.AddUrlsAsync("web", server.WriteUrlList(dir, "a.txt"));
+        await host.SyncAsync(source);
+        server.Change("a.txt", r => r with { Status = 500 });
+
+        var report = await host.Reconciler.ReconcileAsync(tenant: null, sourceName: null, checkOnly: true, Ct);
+
+        Assert.Equal(0, Assert.Single(report.Sources).Drift);
+        Assert.Single(await host.VisibleAsync("aardvarks", "public"));
+    }
+
     private static void FolderSourceRewrite(string path, string content) => Sources.FolderSourceTests.Rewrite(path, content);
 
     private static IndexedChunk Chunk(Guid documentId, Guid sourceId, int version, string text) => new()

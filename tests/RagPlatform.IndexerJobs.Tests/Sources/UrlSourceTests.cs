@@ -216,6 +216,25 @@ public sealed class UrlSourceTests
     }
 
     [Fact]
+    public async Task A_server_answering_304_to_an_unconditional_request_fails_that_url_only()
+    {
+        await using var server = await HttpTestServer.StartAsync();
+        using var dir = new TempDirectory("urls");
+        using var data = new TempDirectory("data");
+        await using var host = await JobsTestHost.StartAsync(data.Path, settings: new Dictionary<string, string?> { ["Rag:Jobs:HttpAttempts"] = "1" });
+        server.Serve("odd.txt", new() { Status = 304 });
+        server.Serve("fine.txt", new() { Body = "Finches sing at dawn.", ETag = "\"f-1\"" });
+        var source = await host.AddUrlsAsync("web", server.WriteUrlList(dir, "odd.txt", "fine.txt"));
+
+        var result = await host.SyncAsync(source);
+
+        Assert.Equal(1, result.Added);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal((server.Url("odd.txt").AbsoluteUri, FailureKind.Unreadable), (failure.ExternalKey, failure.Kind));
+        Assert.Contains("304", failure.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_url_list_with_a_bad_line_is_rejected_when_the_source_is_added_naming_the_line()
     {
         using var dir = new TempDirectory("urls");
