@@ -55,9 +55,22 @@ internal sealed class JobsGrpcService(IMetadataStore metadata, SourceCatalog cat
         var sources = (await catalog.ListAsync(tenant, context.CancellationToken)).ToDictionary(s => s.Id);
         Guid? sourceId = string.IsNullOrEmpty(request.Source) ? null : (await catalog.GetAsync(tenant, request.Source, context.CancellationToken)).Id;
         var limit = request.Limit is > 0 and <= 1000 ? request.Limit : 50;
-        var runs = await metadata.ListRunsAsync(sourceId, limit * 4, context.CancellationToken);
+
+        // The store lists runs by source, not by tenant: the newest of each of the tenant's sources,
+        // merged, so that other tenants' runs can never crowd this tenant's out of the page.
+        var runs = new List<RunInfo>();
+        foreach (var id in sourceId is { } one ? [one] : sources.Keys.ToList())
+        {
+            runs.AddRange(await metadata.ListRunsAsync(id, limit, context.CancellationToken));
+        }
+
         var response = new ListRunsResponse();
-        response.Runs.AddRange(runs.Where(r => r.Tenant == tenant).Take(limit).Select(r => ToWire(r, r.SourceId is { } s && sources.TryGetValue(s, out var src) ? src.Name : null)));
+        response.Runs.AddRange(runs
+            .Where(r => r.Tenant == tenant)
+            .OrderByDescending(r => r.StartedAt)
+            .ThenByDescending(r => r.Id)
+            .Take(limit)
+            .Select(r => ToWire(r, r.SourceId is { } s && sources.TryGetValue(s, out var src) ? src.Name : null)));
         return response;
     }
 

@@ -1,5 +1,7 @@
 using Grpc.Core;
 using RagPlatform.Contracts.V1;
+using RagPlatform.Core;
+using RagPlatform.Core.Metadata;
 using RagPlatform.IndexerJobs.Sources;
 using RagPlatform.IndexerJobs.Sync;
 using static RagPlatform.IndexerJobs.Grpc.AdminMapping;
@@ -34,6 +36,12 @@ internal sealed class SourcesGrpcService(SourceCatalog catalog, ISyncScheduler s
     public override async Task<TriggerSyncResponse> TriggerSync(TriggerSyncRequest request, ServerCallContext context)
     {
         var source = await catalog.GetAsync(RequireTenant(request.Tenant), RequireName(request.Name), context.CancellationToken);
+        if (source.Kind == SourceKind.Push)
+        {
+            // A sync of a push source records no run: a caller waiting for one would wait for the full hour.
+            throw new RagPreconditionException($"source '{source.Name}' is a push source: there is nothing to sync; its documents arrive through IngestionService");
+        }
+
         var jobId = scheduler.Enqueue(source.Id, "manual", request.Force);
         var response = new TriggerSyncResponse { JobId = jobId };
         if (request.Wait)

@@ -35,6 +35,9 @@ public sealed record SourceDrift
 
     public int Repaired { get; init; }
 
+    /// <summary>Why the source could not be listed (its source drift is then unknown and reported as 0); null when it was.</summary>
+    public string? SourceError { get; init; }
+
     public int Drift => KeywordMissing + KeywordOrphans + VectorIncomplete + VectorOrphans + PendingOperations + SourceNew + SourceMissing + SourceChanged;
 }
 
@@ -96,7 +99,21 @@ public sealed class Reconciler(
             var keywordMissing = docs.Where(a => !keywordByDoc.TryGetValue(a.DocumentId, out var k) || k.ChunkCount != a.ChunkCount).ToList();
             var vectorIncomplete = docs.Where(a => a.EmbeddingModel is not null && (!vectorsByDoc.TryGetValue(a.DocumentId, out var v) || v.ChunkCount != a.ChunkCount)).ToList();
             var orphansHere = keywordOrphans.Concat(vectorOrphans).Where(o => sourceOfDocument.GetValueOrDefault(o.DocumentId) == source.Id).ToList();
-            var (fresh, missing, changed) = source.Kind == SourceKind.Push ? (0, 0, 0) : await SourceDriftAsync(source, cancellationToken);
+            var (fresh, missing, changed) = (0, 0, 0);
+            string? sourceError = null;
+            if (source.Kind != SourceKind.Push)
+            {
+                try
+                {
+                    (fresh, missing, changed) = await SourceDriftAsync(source, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One unreachable folder or URL list must not stop the reconciliation of the stores and of the other sources.
+                    sourceError = ex.Message;
+                    logger.LogWarning("Reconciliation of {Tenant}/{Source}: the source could not be listed, its documents are left as they are: {Error}", source.Tenant, source.Name, ex.Message);
+                }
+            }
             var repaired = 0;
             if (!checkOnly)
             {
@@ -127,6 +144,7 @@ public sealed class Reconciler(
                 SourceMissing = missing,
                 SourceChanged = changed,
                 Repaired = repaired,
+                SourceError = sourceError,
             });
         }
 
@@ -161,7 +179,9 @@ public sealed class Reconciler(
         var listed = listing.Items.Where(i => i.ListingFailure is null).ToDictionary(i => i.ExternalKey, StringComparer.Ordinal);
         var live = known.Values.Where(d => d.State is DocumentState.Indexed or DocumentState.Pending).ToList();
         var fresh = listed.Keys.Count(k => !known.TryGetValue(k, out var d) || d.State == DocumentState.Deleted);
-        var missing = live.Count(d => !listed.ContainsKey(d.ExternalKey) && listing.DeletionScope?.Invoke(d.ExternalKey) == true);
+        // A document the listing names but could not read (a URL answering 500) is not missing: the sync keeps it.
+        var named = listing.Items.Select(i => i.ExternalKey).ToHashSet(StringComparer.Ordinal);
+        var missing = live.Count(d => !named.Contains(d.ExternalKey) && listing.DeletionScope?.Invoke(d.ExternalKey) == true);
         var changed = live.Count(d => listed.TryGetValue(d.ExternalKey, out var item) && item.SourceStamp != d.SourceStamp);
         return (fresh, missing, changed);
     }

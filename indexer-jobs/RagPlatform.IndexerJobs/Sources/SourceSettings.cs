@@ -50,24 +50,27 @@ public static class SourceSettings
 
     public static string Serialize(UrlListSettings settings) => JsonSerializer.Serialize(settings);
 
-    /// <summary>Checks a folder source's settings, naming the field that is wrong.</summary>
+    /// <summary>Checks a folder source's settings, naming the field of the request (<c>spec.folder.path</c>...) that is wrong.</summary>
     public static FolderSettings Validate(FolderSettings settings)
     {
         if (string.IsNullOrWhiteSpace(settings.Path) || !System.IO.Path.IsPathFullyQualified(settings.Path))
         {
-            throw new RagValidationException("folder.path", $"'{settings.Path}' is not an absolute path; give the folder's full path");
+            throw new RagValidationException("spec.folder.path", $"'{settings.Path}' is not an absolute path; give the folder's full path");
         }
 
         if (!Directory.Exists(settings.Path))
         {
-            throw new RagValidationException("folder.path", $"'{settings.Path}' is not a folder on this machine");
+            throw new RagValidationException("spec.folder.path", $"'{settings.Path}' is not a folder on this machine");
         }
 
-        foreach (var glob in settings.Include.Concat(settings.Exclude))
+        foreach (var (globs, field) in new[] { (settings.Include, "spec.folder.include"), (settings.Exclude, "spec.folder.exclude") })
         {
-            if (string.IsNullOrWhiteSpace(glob) || System.IO.Path.IsPathRooted(glob))
+            foreach (var glob in globs)
             {
-                throw new RagValidationException("folder.include", $"'{glob}' is not a relative glob such as **/*.md");
+                if (string.IsNullOrWhiteSpace(glob) || System.IO.Path.IsPathRooted(glob))
+                {
+                    throw new RagValidationException(field, $"'{glob}' is not a relative glob such as **/*.md");
+                }
             }
         }
 
@@ -79,12 +82,12 @@ public static class SourceSettings
     {
         if (string.IsNullOrWhiteSpace(settings.File) || !System.IO.Path.IsPathFullyQualified(settings.File))
         {
-            throw new RagValidationException("urls.file", $"'{settings.File}' is not an absolute path; give the URL list file's full path");
+            throw new RagValidationException("spec.urls.file", $"'{settings.File}' is not an absolute path; give the URL list file's full path");
         }
 
         if (!System.IO.File.Exists(settings.File))
         {
-            throw new RagValidationException("urls.file", $"'{settings.File}' does not exist");
+            throw new RagValidationException("spec.urls.file", $"'{settings.File}' does not exist");
         }
 
         return ReadUrls(settings.File);
@@ -106,7 +109,7 @@ public static class SourceSettings
 
             if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
-                throw new RagValidationException("urls.file", $"{file} line {line}: '{text}' is not an http(s) URL");
+                throw new RagValidationException("spec.urls.file", $"{file} line {line}: '{text}' is not an http(s) URL");
             }
 
             urls.Add(uri);

@@ -64,7 +64,9 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
                 }
             }
 
+            var conditional = request.Headers.IfNoneMatch.Count > 0 || request.Headers.IfModifiedSince is not null;
             string transientReason;
+            var transientKind = FailureKind.Unavailable;
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -72,6 +74,9 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 switch (response.StatusCode)
                 {
+                    case HttpStatusCode.NotModified when !conditional:
+                        // Nothing was asked conditionally, so there is nothing this could confirm; one bad URL must not fail the sync.
+                        return Failed(url, FailureKind.Unreadable, $"answered 304 Not Modified to a request without conditions from {url}; check the server");
                     case HttpStatusCode.NotModified:
                         // Unchanged: the same stamp tells the pipeline not to read anything. Should it need
                         // the content all the same (settings changed), it fetches it without conditions.
@@ -104,7 +109,9 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                transientReason = $"no answer within {settings.HttpTimeout.TotalSeconds:0} s";
+                // The class says what happened: a server that does not answer in time is a timeout, not an outage.
+                transientKind = FailureKind.Timeout;
+                transientReason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {settings.HttpTimeout.TotalSeconds:0.###} s");
             }
             catch (HttpRequestException ex)
             {
@@ -114,7 +121,7 @@ internal sealed class UrlLister(IHttpClientFactory http, IOptions<JobsOptions> o
             if (attempt >= settings.HttpAttempts)
             {
                 logger.LogWarning("Giving up on {Url} after {Attempts} attempts: {Reason}", url, attempt, transientReason);
-                return Failed(url, FailureKind.Unavailable, $"{transientReason} from {url}, {attempt} attempts; it is retried at the next sync and the version indexed before stays searchable");
+                return Failed(url, transientKind, $"{transientReason} from {url}, {attempt} attempts; it is retried at the next sync and the version indexed before stays searchable");
             }
 
             await Delay(TimeSpan.FromTicks(settings.HttpRetryBaseDelay.Ticks * (1L << (attempt - 1))), cancellationToken);

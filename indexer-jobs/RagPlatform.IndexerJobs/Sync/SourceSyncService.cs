@@ -20,6 +20,7 @@ public sealed class SourceSyncService(
     IEnumerable<ISourceLister> listers,
     ISyncScheduler scheduler,
     IOptions<JobsOptions> options,
+    TimeProvider time,
     ILogger<SourceSyncService> logger)
 {
     /// <summary>Syncs the source; null when there is nothing to sync (a push source, or a source removed meanwhile).</summary>
@@ -38,7 +39,19 @@ public sealed class SourceSyncService(
         }
 
         var known = await KnownAsync(source, cancellationToken);
-        var listing = await Lister(source).ListAsync(source, known, cancellationToken);
+        SourceListing listing;
+        try
+        {
+            listing = await Lister(source).ListAsync(source, known, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The pipeline records runs, but a sync that cannot list its source never reaches it:
+            // record the failed run here, so operators see it in the run history and waiting callers get an answer.
+            await RecordFailedRunAsync(source, trigger, jobId, ex, cancellationToken);
+            throw;
+        }
+
         var result = await pipeline.RunAsync(
             new IngestionRequest
             {
@@ -84,6 +97,14 @@ public sealed class SourceSyncService(
             new IngestionRequest { Source = source, Items = items, DefaultAcl = AccessControlList.Parse(source.DefaultAcl), Trigger = "replay", Force = true },
             progress: null,
             cancellationToken);
+    }
+
+    private async Task RecordFailedRunAsync(SourceInfo source, string trigger, string? jobId, Exception error, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var runId = await metadata.StartRunAsync(source.Tenant, source.Id, trigger, now, jobId, cancellationToken);
+        await metadata.FinishRunAsync(runId, new RunSummary { FinishedAt = now, Status = "failed", Error = error.Message }, CancellationToken.None);
+        logger.LogWarning("Source {Source} could not be listed; nothing was changed: {Error}", source.Name, error.Message);
     }
 
     private void ScheduleRetry(SourceInfo source, IngestionResult result, Dictionary<string, DocumentSnapshot> known)
