@@ -58,7 +58,9 @@ public static class IndexerJobsServiceCollectionExtensions
         services.AddRagSources(configuration);
         var rag = configuration.GetSection(RagOptions.SectionName).Get<RagOptions>() ?? new RagOptions();
         var jobs = configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
-        services.Replace(ServiceDescriptor.Singleton<ISyncScheduler, HangfireSyncScheduler>());
+        services.Replace(rag.Role == PlatformRole.Retrieval && rag.Metadata.Provider != MetadataProvider.Postgres
+            ? ServiceDescriptor.Singleton<ISyncScheduler, NoWorkerSyncScheduler>()
+            : ServiceDescriptor.Singleton<ISyncScheduler, HangfireSyncScheduler>());
         services.AddHangfire((sp, config) =>
         {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
