@@ -4,14 +4,62 @@ using RagPlatform.Testing;
 namespace RagPlatform.Cli.Tests.Jobs;
 
 /// <summary>
-/// An indexer worker is killed (SIGKILL) in the middle of a sync, files change, and a second worker
-/// takes the job over once the first one's fetch of it times out. Nothing staged by the dead worker
-/// is lost or applied twice, and the stores end in agreement with the folder.
+/// A process syncing a folder is killed (SIGKILL) in the middle of the sync and files change. On
+/// PostgreSQL a second indexer worker takes the job over once the dead one's fetch of it times out;
+/// on SQLite the restarted server resumes the sync itself. Nothing the dead process staged is lost
+/// or applied twice, and the stores end in agreement with the folder.
 /// </summary>
 [Collection(JobsProcessesCollection.Name)]
 public sealed class WorkerKillTests(PostgresServer postgres)
 {
     private static readonly TimeSpan SyncTimeout = TimeSpan.FromMinutes(4);
+
+    [Fact]
+    public async Task An_embedded_server_killed_mid_sync_resumes_the_sync_after_restart_and_loses_nothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var corpus = new SyncCorpus("kill-embedded", files: 240, seed: 5);
+        await using var cluster = JobsCluster.OnSqlite();
+        var server = await cluster.StartAsync("all", "all");
+        var source = await cluster.AddFolderSourceAsync(server, "files", corpus.Path);
+        var jobId = await cluster.TriggerSyncAsync(server, "files");
+        await Eventually.UntilAsync(
+            async () => (await cluster.Metadata.ListDocumentsAsync(source.Id, ct)).Count >= 24,
+            SyncTimeout,
+            "the server to commit some documents",
+            cluster.Logs);
+        await server.KillAsync();
+
+        var killedRun = (await cluster.RunOfJobAsync(jobId))!;
+        var atKill = await cluster.Metadata.ListDocumentsAsync(source.Id, ct);
+        Assert.Equal("running", killedRun.Status);
+        Assert.InRange(atKill.Count, 24, corpus.Files.Count - 1);
+        foreach (var n in new[] { 0, 1, 2, 120, 121, 239 })
+        {
+            corpus.Write(n, revision: 1);
+        }
+
+        corpus.Delete(3);
+        corpus.Delete(200);
+        corpus.Write(240, revision: 0);
+
+        var restarted = await cluster.StartAsync("all", "all");
+        var resumed = await Eventually.WaitAsync(
+            async () => (await cluster.Metadata.ListRunsAsync(source.Id, 10, ct)).FirstOrDefault(r => r.Trigger == "resume" && r.FinishedAt is not null),
+            SyncTimeout,
+            "the restarted server to resume the sync",
+            cluster.Logs);
+
+        Assert.True(resumed.Status == "succeeded", $"{resumed.Status}: {resumed.Summary?.Error}\n{cluster.Logs()}");
+        var runs = await cluster.Metadata.ListRunsAsync(source.Id, 10, ct);
+        var closed = Assert.Single(runs, r => r.Id == killedRun.Id);
+        Assert.Equal("failed", closed.Status);
+        Assert.Contains("interrupted", closed.Summary!.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(runs, r => r.FinishedAt is null);
+        Assert.Empty(await cluster.Metadata.ListPendingOperationsAsync(ct));
+        var live = await cluster.AssertSourceMatchesFolderAsync(source, corpus);
+        JobsCluster.AssertNoDrift(Assert.Single(await cluster.ReconcileCheckAsync(restarted)), live.Count);
+    }
 
     [Fact]
     public async Task A_worker_killed_mid_sync_loses_nothing_and_another_worker_finishes_the_job()
