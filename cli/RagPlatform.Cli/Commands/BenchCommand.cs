@@ -10,6 +10,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks that print throughput and latency figures");
         command.Subcommands.Add(BenchIngestCommand.Create());
         command.Subcommands.Add(BenchQueryCommand.Create());
+        command.Subcommands.Add(BenchSyncCommand.Create());
         return command;
     }
 }

@@ -1,10 +1,12 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using RagPlatform.Cli.Hosting;
+using RagPlatform.Core.Configuration;
 
 namespace RagPlatform.Cli.Commands;
 
-/// <summary><c>rag serve [--data DIR] [--urls http://127.0.0.1:PORT]</c></summary>
+/// <summary><c>rag serve [--data DIR] [--urls http://127.0.0.1:PORT] [--role all|indexer|retrieval]</c></summary>
 internal static class ServeCommand
 {
     public static Option<string> Urls() => new("--urls")
@@ -34,6 +36,17 @@ internal static class ServeCommand
             var configuration = CliHost.BuildConfiguration(parse.GetValue(data), new Dictionary<string, string?> { ["Rag:Role"] = parse.GetValue(role) });
             if (parse.GetValue(role) == "indexer")
             {
+                if (configuration.GetSection("Rag:Metadata").GetValue<MetadataProvider>("Provider") != MetadataProvider.Postgres)
+                {
+                    // On SQLite the worker's queue would be its own, in memory: syncs queued through the index
+                    // owner would never reach it, and what it staged would reach no other machine.
+                    Console.Error.WriteLine(
+                        "rag: --role indexer shares the job queue and the metadata with the index owner through PostgreSQL: " +
+                        "set RAG__Metadata__Provider=Postgres and RAG__Metadata__ConnectionString=... for this worker and the index owner, " +
+                        "or run everything in one process with --role all");
+                    return ExitCodes.Usage;
+                }
+
                 using var host = RagServer.BuildIndexer(configuration, parse.GetValue(verbose));
                 await RagServer.PrepareAsync(host.Services, ct);
                 await host.StartAsync(ct);
