@@ -27,6 +27,9 @@ public sealed class Retriever(
     IOptions<RetrievalOptions> options,
     ILogger<Retriever> logger)
 {
+    /// <summary>Searches per query when candidates turn out superseded between the index snapshot and the metadata read.</summary>
+    private const int MaxSearchAttempts = 3;
+
     private readonly StoredAclCache _acls = new();
 
     public async Task<RetrievalResult> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken)
@@ -49,34 +52,48 @@ public sealed class Retriever(
             Metadata = query.Metadata,
         };
 
-        // Candidates from both indexes at once. The keyword search is synchronous CPU work: in hybrid mode it goes
-        // to another thread so that it overlaps the query embedding and the vector scan; alone, it runs right here
-        // (a hop to the thread pool would only add a context switch to every keyword query).
-        var keywordTask = mode switch
+        var sw = new Stopwatch();
+        var wanted = 0;
+        List<(FusedCandidate Candidate, LiveChunk Chunk)> live;
+        for (var attempt = 1; ; attempt++)
         {
-            RetrievalMode.Vector => Task.FromResult<IReadOnlyList<ScoredChunk>>([]),
-            RetrievalMode.Keyword => Timed("keyword", timings, () => keyword.SearchAsync(query.Text, filter, depth, cancellationToken)),
-            _ => Task.Run(() => Timed("keyword", timings, () => keyword.SearchAsync(query.Text, filter, depth, cancellationToken)), cancellationToken),
-        };
-        var vectorTask = mode == RetrievalMode.Keyword
-            ? Task.FromResult<IReadOnlyList<ScoredChunk>>([])
-            : VectorCandidatesAsync(query, filter, depth, timings, cancellationToken);
-        await Task.WhenAll(keywordTask, vectorTask);
-        var keywordHits = await keywordTask;
-        var vectorHits = await vectorTask;
-        cancellationToken.ThrowIfCancellationRequested();
+            // Candidates from both indexes at once. The keyword search is synchronous CPU work: in hybrid mode it goes
+            // to another thread so that it overlaps the query embedding and the vector scan; alone, it runs right here
+            // (a hop to the thread pool would only add a context switch to every keyword query).
+            var keywordTask = mode switch
+            {
+                RetrievalMode.Vector => Task.FromResult<IReadOnlyList<ScoredChunk>>([]),
+                RetrievalMode.Keyword => Timed("keyword", timings, () => keyword.SearchAsync(query.Text, filter, depth, cancellationToken)),
+                _ => Task.Run(() => Timed("keyword", timings, () => keyword.SearchAsync(query.Text, filter, depth, cancellationToken)), cancellationToken),
+            };
+            var vectorTask = mode == RetrievalMode.Keyword
+                ? Task.FromResult<IReadOnlyList<ScoredChunk>>([])
+                : VectorCandidatesAsync(query, filter, depth, timings, cancellationToken);
+            await Task.WhenAll(keywordTask, vectorTask);
+            var keywordHits = await keywordTask;
+            var vectorHits = await vectorTask;
+            cancellationToken.ThrowIfCancellationRequested();
 
-        var sw = Stopwatch.StartNew();
-        var fused = FusionMath.Fuse(keywordHits, vectorHits, query.Fusion);
-        timings["fusion"] = Micros(sw);
+            sw.Restart();
+            var fused = FusionMath.Fuse(keywordHits, vectorHits, query.Fusion);
+            timings["fusion"] = Micros(sw);
 
-        // Only chunks that are servable now, to this caller: the metadata store has the last word.
-        var wanted = query.Rerank && models.Reranker is not null ? Math.Max(settings.RerankDepth, query.TopK)
-            : query.MmrLambda is not null ? Math.Min(fused.Count, query.TopK * 3)
-            : query.TopK;
-        sw.Restart();
-        var live = await HydrateAsync(query, fused, wanted, cancellationToken);
-        timings["hydrate"] = Micros(sw);
+            // Only chunks that are servable now, to this caller: the metadata store has the last word.
+            wanted = query.Rerank && models.Reranker is not null ? Math.Max(settings.RerankDepth, query.TopK)
+                : query.MmrLambda is not null ? Math.Min(fused.Count, query.TopK * 3)
+                : query.TopK;
+            sw.Restart();
+            (live, var superseded) = await HydrateAsync(query, fused, wanted, cancellationToken);
+            timings["hydrate"] = Micros(sw);
+
+            // A candidate the metadata store no longer serves was superseded or deleted after the index snapshot
+            // was taken. A new version is in the indexes before it becomes active, so a second search finds it;
+            // without it, a document being updated would vanish from the answer for a moment.
+            if (live.Count >= wanted || superseded == 0 || attempt == MaxSearchAttempts)
+            {
+                break;
+            }
+        }
 
         var scored = live.Select(l => (Candidate: l.Candidate, Chunk: l.Chunk, Rerank: (float?)null, Final: l.Candidate.Fused)).ToList();
         if (query.Rerank)
@@ -193,9 +210,10 @@ public sealed class Retriever(
         return hits;
     }
 
-    private async Task<List<(FusedCandidate Candidate, LiveChunk Chunk)>> HydrateAsync(RetrievalQuery query, List<FusedCandidate> fused, int wanted, CancellationToken cancellationToken)
+    private async Task<(List<(FusedCandidate Candidate, LiveChunk Chunk)> Live, int Superseded)> HydrateAsync(RetrievalQuery query, List<FusedCandidate> fused, int wanted, CancellationToken cancellationToken)
     {
         var result = new List<(FusedCandidate, LiveChunk)>(wanted);
+        var superseded = 0;
         var next = 0;
         while (result.Count < wanted && next < fused.Count)
         {
@@ -213,6 +231,7 @@ public sealed class Retriever(
             {
                 if (!byId.TryGetValue(candidate.ChunkId, out var chunk))
                 {
+                    superseded++;
                     continue;
                 }
 
@@ -231,7 +250,7 @@ public sealed class Retriever(
             }
         }
 
-        return result;
+        return (result, superseded);
     }
 
     internal static void Validate(RetrievalQuery query, RetrievalOptions settings)
@@ -253,7 +272,7 @@ public sealed class Retriever(
 
         if (query.TopK is < 1 or > RetrievalOptions.MaxInternalTopK)
         {
-            throw new RagValidationException("top_k", $"must be between 1 and {RetrievalOptions.MaxTopK}, got {query.TopK}");
+            throw new RagValidationException("top_k", $"must be between 1 and {RetrievalOptions.MaxInternalTopK}, got {query.TopK}");
         }
 
         if (query.CandidateDepth is < 1 or > 1000)

@@ -94,7 +94,7 @@ public sealed class DeadlineTests(DeadlineServer server) : IClassFixture<Deadlin
         using var raw = new RawGrpc(server.Address);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            raw.UnaryAsync("/rag.v1.RetrievalService/Retrieve", SlowRequest((Mode)((i % 3) + 1), rerank: true), TimeSpan.FromMilliseconds(5 + (i * 5)), Ct)));
+            raw.UnaryAsync("/rag.v1.RetrievalService/Retrieve", SlowRequest((Mode)((i % 3) + 1), rerank: true), TimeSpan.FromMilliseconds(1 + (i * 2)), Ct)));
 
         Assert.All(results, r => Assert.Equal(StatusCode.DeadlineExceeded, r.Status));
         await AssertStillServingAsync();

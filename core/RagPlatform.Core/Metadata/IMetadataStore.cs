@@ -41,6 +41,12 @@ public interface IMetadataStore
     /// <summary>Remembers new cheap change markers of documents whose bytes turned out unchanged.</summary>
     Task UpdateSourceStampsAsync(IReadOnlyList<(Guid DocumentId, string SourceStamp)> stamps, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Documents that had failed since their active version was indexed (a transient error, a broken ACL file) and
+    /// were found with that same content again: indexed again, their failure cleared.
+    /// </summary>
+    Task ClearFailuresAsync(IReadOnlyList<Guid> documentIds, CancellationToken cancellationToken);
+
     /// <summary>Marks documents failed with class and reason; an indexed version, if any, stays searchable.</summary>
     Task RecordFailuresAsync(IReadOnlyList<DocumentFailureRecord> failures, CancellationToken cancellationToken);
 

@@ -23,8 +23,12 @@ internal sealed class ScheduleRegistrar(
     JobStorage storage,
     IOptions<RagOptions> rag,
     IOptions<JobsOptions> options,
+    TimeProvider time,
     ILogger<ScheduleRegistrar> logger) : BackgroundService
 {
+    /// <summary>Runs that started before this instant belong to a previous process.</summary>
+    private readonly DateTimeOffset _started = time.GetUtcNow();
+
     public const string ReconcileJobId = "reconcile";
 
     public const string ResumeTrigger = "resume";
@@ -105,7 +109,8 @@ internal sealed class ScheduleRegistrar(
 
             var runs = await metadata.ListRunsAsync(source.Id, 1, cancellationToken);
             var latest = runs.Count > 0 ? runs[0] : null;
-            if (latest is { JobId: not null } && (latest.FinishedAt is null || latest.Status == "cancelled"))
+            // A run of this process (a sync triggered while it was starting) is not its predecessor's.
+            if (latest is { JobId: not null } && latest.StartedAt < _started && (latest.FinishedAt is null || latest.Status == "cancelled"))
             {
                 var jobId = scheduler.Enqueue(source.Id, ResumeTrigger, force: false);
                 logger.LogWarning("Source {Source}: the sync of job {OldJobId} did not finish in the previous process; resuming it as job {JobId}", source.Name, latest.JobId, jobId);

@@ -267,6 +267,12 @@ public sealed class IngestionPipeline(
             {
                 return new UnchangedDocument(item.ExternalKey, snapshot.Id, snapshot.ActiveVersion, stampSame ? null : item.SourceStamp);
             }
+
+            if (snapshot is { State: DocumentState.Failed, PendingVersion: 0 })
+            {
+                // It failed since (a timeout, a broken ACL file) and now reads as the active version again: no new version.
+                return new UnchangedDocument(item.ExternalKey, snapshot.Id, snapshot.ActiveVersion, stampSame ? null : item.SourceStamp, Recovered: true);
+            }
         }
 
         // Staged by an earlier run and waiting for the index owner: the same content needs no new version.
@@ -537,6 +543,7 @@ public sealed class IngestionPipeline(
         var sw = Stopwatch.StartNew();
         await metadata.RecordFailuresAsync(pending.Failures, CancellationToken.None);
         await metadata.UpdateSourceStampsAsync(pending.Stamps, CancellationToken.None);
+        await metadata.ClearFailuresAsync(pending.Recovered, CancellationToken.None);
         run.AddCommit(timings, sw.Elapsed);
     }
 
@@ -682,6 +689,8 @@ public sealed class IngestionPipeline(
 
         public List<(Guid, string)> Stamps { get; } = [];
 
+        public List<Guid> Recovered { get; } = [];
+
         public int Added { get; private set; }
 
         public int Updated { get; private set; }
@@ -698,6 +707,11 @@ public sealed class IngestionPipeline(
                     if (unchanged.NewStamp is { } stamp)
                     {
                         Stamps.Add((unchanged.DocumentId, stamp));
+                    }
+
+                    if (unchanged.Recovered)
+                    {
+                        Recovered.Add(unchanged.DocumentId);
                     }
 
                     break;

@@ -7,8 +7,11 @@ namespace RagPlatform.Ingestion.Pipeline;
 /// <summary>What the preparation stage decided for one item.</summary>
 internal abstract record PreparedDocument(string ExternalKey);
 
-/// <summary>Nothing changed; <paramref name="NewStamp"/> is remembered when only the cheap marker moved.</summary>
-internal sealed record UnchangedDocument(string ExternalKey, Guid DocumentId, int Version, string? NewStamp) : PreparedDocument(ExternalKey);
+/// <summary>
+/// Nothing changed; <paramref name="NewStamp"/> is remembered when only the cheap marker moved, and a document that
+/// had failed since its active version was indexed is <paramref name="Recovered"/>: its failure is cleared.
+/// </summary>
+internal sealed record UnchangedDocument(string ExternalKey, Guid DocumentId, int Version, string? NewStamp, bool Recovered = false) : PreparedDocument(ExternalKey);
 
 /// <summary>Same content, another ACL: updated in place, no new version, no re-embedding.</summary>
 internal sealed record AccessOnlyChange(string ExternalKey, AccessChange Change, int Version) : PreparedDocument(ExternalKey);

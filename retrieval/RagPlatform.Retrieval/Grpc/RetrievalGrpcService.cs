@@ -16,6 +16,14 @@ internal sealed class RetrievalGrpcService(Retriever retriever) : RetrievalServi
     {
         var query = RetrievalRequests.ToQuery(request);
         var result = await retriever.RetrieveAsync(query, context.CancellationToken);
+
+        // Finished, but late: the caller has given up on it, and the cancellation may not have fired yet.
+        // The error interceptor answers DEADLINE_EXCEEDED, the same as when a stage was cut.
+        if (context.Deadline <= DateTime.UtcNow)
+        {
+            throw new OperationCanceledException("the deadline passed", context.CancellationToken);
+        }
+
         return RetrievalRequests.ToResponse(result, request.Explain);
     }
 }

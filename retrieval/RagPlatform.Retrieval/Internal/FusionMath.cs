@@ -35,18 +35,22 @@ internal static class FusionMath
             return c;
         }
 
-        for (var i = 0; i < keyword.Count; i++)
+        // Ranks follow score, then chunk id: an index returns equal scores in its own internal order (Lucene: by
+        // segment and doc id, which merges change), and neither the ranks reported nor RRF may depend on that.
+        var ranked = InRankOrder(keyword);
+        for (var i = 0; i < ranked.Count; i++)
         {
-            var c = Get(keyword[i].ChunkId);
+            var c = Get(ranked[i].ChunkId);
             c.KeywordRank = i + 1;
-            c.KeywordScore = keyword[i].Score;
+            c.KeywordScore = ranked[i].Score;
         }
 
-        for (var i = 0; i < vector.Count; i++)
+        ranked = InRankOrder(vector);
+        for (var i = 0; i < ranked.Count; i++)
         {
-            var c = Get(vector[i].ChunkId);
+            var c = Get(ranked[i].ChunkId);
             c.VectorRank = i + 1;
-            c.VectorScore = vector[i].Score;
+            c.VectorScore = ranked[i].Score;
         }
 
         if (keyword.Count == 0 || vector.Count == 0)
@@ -69,6 +73,27 @@ internal static class FusionMath
         fused.Sort(static (a, b) => b.Fused.CompareTo(a.Fused) is var byScore and not 0 ? byScore : string.CompareOrdinal(a.ChunkId, b.ChunkId));
         return fused;
     }
+
+    private static IReadOnlyList<ScoredChunk> InRankOrder(IReadOnlyList<ScoredChunk> list)
+    {
+        var inOrder = true;
+        for (var i = 1; i < list.Count && inOrder; i++)
+        {
+            inOrder = ComesBefore(list[i - 1], list[i]);
+        }
+
+        if (inOrder)
+        {
+            return list;
+        }
+
+        var sorted = list.ToArray();
+        Array.Sort(sorted, static (a, b) => ComesBefore(a, b) ? -1 : ComesBefore(b, a) ? 1 : 0);
+        return sorted;
+    }
+
+    private static bool ComesBefore(ScoredChunk a, ScoredChunk b) =>
+        a.Score > b.Score || (a.Score == b.Score && string.CompareOrdinal(a.ChunkId, b.ChunkId) < 0);
 
     private static void FuseBoth(IEnumerable<FusedCandidate> candidates, IReadOnlyList<ScoredChunk> keyword, IReadOnlyList<ScoredChunk> vector, Fusion fusion)
     {

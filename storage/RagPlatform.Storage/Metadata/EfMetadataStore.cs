@@ -130,6 +130,31 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
         await tx.CommitAsync(cancellationToken);
     }
 
+    public async Task ClearFailuresAsync(IReadOnlyList<Guid> documentIds, CancellationToken cancellationToken)
+    {
+        if (documentIds.Count == 0)
+        {
+            return;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        foreach (var slice in documentIds.Chunk(Slice))
+        {
+            await db.Documents
+                .Where(d => slice.Contains(d.Id) && d.State == DocumentState.Failed && d.ActiveVersion > 0)
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(d => d.State, DocumentState.Indexed)
+                        .SetProperty(d => d.FailureKind, FailureKind.None)
+                        .SetProperty(d => d.FailureReason, (string?)null)
+                        .SetProperty(d => d.FailedContentHash, (string?)null)
+                        .SetProperty(d => d.FailureCount, 0)
+                        .SetProperty(d => d.FailedAt, (DateTimeOffset?)null)
+                        .SetProperty(d => d.UpdatedAt, now),
+                    cancellationToken);
+        }
+    }
+
     public async Task RecordFailuresAsync(IReadOnlyList<DocumentFailureRecord> failures, CancellationToken cancellationToken)
     {
         if (failures.Count == 0)
@@ -255,6 +280,17 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
             doc.SourceStamp = change.SourceStamp ?? doc.SourceStamp;
             doc.ChangedAt = change.ChangedAt ?? doc.ChangedAt;
             doc.UpdatedAt = now;
+            if (doc.State == DocumentState.Failed && doc.ActiveVersion > 0)
+            {
+                // Same content as the active version with a readable ACL: whatever failed (the ACL file) is fixed.
+                doc.State = DocumentState.Indexed;
+                doc.FailureKind = FailureKind.None;
+                doc.FailureReason = null;
+                doc.FailedContentHash = null;
+                doc.FailureCount = 0;
+                doc.FailedAt = null;
+            }
+
             db.IndexOperations.Add(new IndexOperationEntity { DocumentId = doc.Id, Kind = OperationKind.Access, Version = doc.ActiveVersion, Step = 0, CreatedAt = now });
         }
 
@@ -296,7 +332,10 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
             doc.SizeBytes = header.SizeBytes;
             doc.ContentHash = version.ContentHash;
             doc.PipelineFingerprint = version.PipelineFingerprint;
-            doc.State = DocumentState.Indexed;
+
+            // A deletion staged after this version (an indexer worker's next sync, while the owner was applying
+            // this one) is the newer intent: the document stays deleted for readers and the journal removes it.
+            doc.State = doc.State == DocumentState.Deleted ? DocumentState.Deleted : DocumentState.Indexed;
             doc.IndexedAt = indexedAt;
             doc.FailureKind = FailureKind.None;
             doc.FailureReason = null;

@@ -79,10 +79,12 @@ public sealed class CliJsonTests
         Assert.Equal((0, 0), (s.GetProperty("pending").GetInt32(), s.GetProperty("failed").GetInt32()));
         Assert.Equal(900, s.GetProperty("objective_s").GetDouble());
         Assert.False(s.GetProperty("breached").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, s.GetProperty("breach_reason").ValueKind);
+        Assert.Empty(s.GetProperty("stalest").EnumerateArray()); // only with --stalest N
         Assert.True(s.GetProperty("lag_max_s").GetDouble() >= s.GetProperty("lag_p95_s").GetDouble());
         Assert.True(s.GetProperty("lag_p95_s").GetDouble() >= s.GetProperty("lag_p50_s").GetDouble());
         Assert.Equal(
-            ["breached", "failed", "lag_max_s", "lag_p50_s", "lag_p95_s", "last_success", "name", "objective_s", "pending", "tenant"],
+            ["breach_reason", "breached", "failed", "lag_max_s", "lag_p50_s", "lag_p95_s", "last_success", "name", "objective_s", "pending", "stalest", "tenant"],
             s.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
