@@ -47,7 +47,7 @@ internal static class UpCommand
             await RagServer.PrepareAsync(app.Services, ct);
             await app.StartAsync(ct);
             var url = app.Urls.First();
-            Console.WriteLine($"\nThe gRPC services (rag.v1 retrieval and ingestion, health, reflection) are listening on {url}.");
+            Console.WriteLine($"\nThe gRPC services (rag.v1 retrieval, ingestion, sources, jobs and freshness; health; reflection) are listening on {url}, with the job host in the same process.");
             Console.WriteLine($"\nrag query \"{SampleQuery}\" --top-k 3 --server {url}");
             var request = new RetrieveRequest { Tenant = "default", Query = SampleQuery, TopK = 3 };
             var response = await QueryCommand.RemoteAsync(url, request, ct);
