@@ -8,6 +8,8 @@ namespace RagPlatform.Cli.Tests;
 /// <summary>Runs the built <c>rag</c> CLI as a child process, as a user would.</summary>
 internal static class CliProcess
 {
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(3);
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>The CLI assembly built alongside the tests, in the same configuration.</summary>
@@ -48,19 +50,26 @@ internal static class CliProcess
         using var process = Process.Start(StartInfo(args, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
+        using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
         try
         {
             await process.WaitForExitAsync(cts.Token);
         }
         catch (OperationCanceledException)
         {
+            // Killing closes the pipes, so everything written so far can still be read: a hang is only
+            // diagnosable from where the output stops.
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"rag {string.Join(' ', args)} did not finish in time. stderr: {await stderr}");
+            await process.WaitForExitAsync(CancellationToken.None);
+            throw new TimeoutException(
+                $"rag {string.Join(' ', args)} did not finish in {timeout ?? DefaultTimeout} and was killed (pid {process.Id})." +
+                $"\nstdout so far: {Shown(await stdout)}\nstderr so far: {Shown(await stderr)}");
         }
 
         return new Result(process.ExitCode, await stdout, await stderr);
     }
+
+    private static string Shown(string output) => output.Length == 0 ? "(nothing)" : output;
 
     public static string Describe(Result r) => new StringBuilder().Append("exit ").Append(r.ExitCode).Append("\nstdout: ").Append(r.Stdout).Append("\nstderr: ").Append(r.Stderr).ToString();
 }

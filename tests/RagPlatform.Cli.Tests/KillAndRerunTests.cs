@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using RagPlatform.Cli.Hosting;
 using RagPlatform.Core.Metadata;
@@ -99,6 +100,37 @@ public sealed class KillAndRerunTests : IDisposable
             var text = await metadata.GetVersionTextAsync("default", doc.Id, details.Document.ActiveVersion, TestContext.Current.CancellationToken);
             Assert.Contains(MarkerLine(File.ReadAllText(doc.ExternalKey)), text, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Ingest_killed_while_migrating_the_metadata_database_does_not_stop_the_next_run()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            _files.Write($"doc{i}.md", $"# Document {i}\n\nmarker-{i}\n");
+        }
+
+        string[] args = ["ingest", _files.Path, "--data", _data.Path, "--acl", "group:eng", "--json"];
+        var first = await CliProcess.RunAsync(args, timeout: TimeSpan.FromMinutes(2));
+        Assert.True(first.ExitCode == 0, CliProcess.Describe(first));
+
+        // A run killed (SIGKILL) inside EF Core's Migrate leaves its lock row in the database: every
+        // command after it used to wait for that row forever, printing nothing.
+        await using (var connection = new SqliteConnection($"Data Source={_data.Combine("metadata.db")};Pooling=False"))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO \"__EFMigrationsLock\" (\"Id\", \"Timestamp\") VALUES (1, '2026-11-24 08:12:57.9563613+00:00')";
+            await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        _files.Write("doc3.md", "# Document 3\n\nmarker-3\n");
+        var next = await CliProcess.RunAsync(args, timeout: TimeSpan.FromMinutes(1));
+        Assert.True(next.ExitCode == 0, CliProcess.Describe(next));
+        Assert.Contains("stale migration lock", next.Stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(next.Stdout);
+        Assert.Equal(1, json.RootElement.GetProperty("documents").GetProperty("added").GetInt32());
+        Assert.Equal(3, json.RootElement.GetProperty("documents").GetProperty("unchanged").GetInt32());
     }
 
     private static string Document(int n, int revision, Random rng)

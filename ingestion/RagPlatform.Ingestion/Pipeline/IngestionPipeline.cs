@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -106,17 +107,40 @@ public sealed class IngestionPipeline(
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var ct = linked.Token;
 
-            var prepare = PrepareAllAsync(items, snapshots, run, prepared.Writer, ct);
-            var embed = EmbedAllAsync(prepared.Reader, embedded.Writer, run, ct);
-            var commit = CommitAllAsync(embedded.Reader, run, progress, ct);
+            // A stage that fails stops the others at once: the stages before it would otherwise wait
+            // forever for room in a bounded channel that nobody reads any more.
+            var stages = Task.WhenAll(
+                StopOthersOnFailure(PrepareAllAsync(items, snapshots, run, prepared.Writer, ct)),
+                StopOthersOnFailure(EmbedAllAsync(prepared.Reader, embedded.Writer, run, ct)),
+                StopOthersOnFailure(CommitAllAsync(embedded.Reader, run, progress, ct)));
             try
             {
-                await Task.WhenAll(prepare, embed, commit);
+                await stages;
             }
             catch
             {
                 await linked.CancelAsync();
+
+                // The failure that stopped the run, not the cancellations it caused in the other stages.
+                if (stages.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) is { } cause)
+                {
+                    ExceptionDispatchInfo.Throw(cause);
+                }
+
                 throw;
+            }
+
+            async Task StopOthersOnFailure(Task stage)
+            {
+                try
+                {
+                    await stage;
+                }
+                catch
+                {
+                    await linked.CancelAsync();
+                    throw;
+                }
             }
 
             await DeleteMissingAsync(request, snapshots, items, run, cancellationToken);

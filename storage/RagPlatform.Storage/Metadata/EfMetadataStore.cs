@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RagPlatform.Core.Documents;
 using RagPlatform.Core.Metadata;
 using RagPlatform.Storage.Metadata.Entities;
@@ -10,7 +12,7 @@ using RagPlatform.Storage.Metadata.Entities;
 namespace RagPlatform.Storage.Metadata;
 
 /// <summary>The metadata store over EF Core; the same code serves SQLite and PostgreSQL.</summary>
-internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContext> contexts, TimeProvider time) : IMetadataStore
+internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContext> contexts, TimeProvider time, ILogger<EfMetadataStore>? logger = null) : IMetadataStore
 {
     internal const char HeadingSeparator = '\u001F';
 
@@ -20,6 +22,12 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+
+        // PostgreSQL's migration lock is a session advisory lock, which ends with its connection;
+        // SQLite's is a row that a killed process leaves behind, hence the guard.
+        using var guard = db is SqliteMetadataDbContext
+            ? await SqliteMigrationGuard.AcquireAsync(db, logger ?? (ILogger)NullLogger.Instance, cancellationToken)
+            : null;
         await db.Database.MigrateAsync(cancellationToken);
     }
 

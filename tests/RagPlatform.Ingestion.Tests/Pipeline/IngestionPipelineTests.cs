@@ -405,6 +405,43 @@ public sealed class IngestionPipelineTests : IDisposable
         return text.ToString();
     }
 
+    [Fact]
+    public async Task A_stage_that_fails_stops_the_run_with_its_error_instead_of_waiting_forever()
+    {
+        // More documents than the bounded channels between the stages hold once the embedding stage stops reading.
+        for (var i = 0; i < 400; i++)
+        {
+            _files.Write($"doc{i:D3}.md", $"# Document {i}\n\nword{i} and some text of document {i}.");
+        }
+
+        using var model = SharedModels.Embedder();
+        await using var platform = TestPlatform.Start(_data.Path, model.Path);
+
+        // The vector index holds another model's 8-dimensional vectors; the test model makes 32: the embedding stage stops the run.
+        var other = new IndexBatch();
+        other.Upserts.Add(new IndexedChunk
+        {
+            ChunkId = "other-model",
+            DocumentId = Guid.NewGuid(),
+            Version = 1,
+            Tenant = "t1",
+            SourceId = Guid.NewGuid(),
+            Acl = ["public"],
+            Title = "Other",
+            Text = "other",
+            Embedding = [1, 0, 0, 0, 0, 0, 0, 0],
+        });
+        await platform.Vectors.ApplyAsync(other, Ct);
+
+        var run = platform.IngestAsync(_files.Path);
+        await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(1), Ct));
+        Assert.True(run.IsCompleted, "the run still waits a minute after its embedding stage failed");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
+        Assert.Contains("8-dimensional vectors", error.Message, StringComparison.Ordinal);
+        var last = (await platform.Metadata.ListRunsAsync(null, 1, Ct)).Single();
+        Assert.Equal("failed", last.Status);
+    }
+
     public void Dispose()
     {
         _files.Dispose();
