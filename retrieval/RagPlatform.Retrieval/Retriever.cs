@@ -52,6 +52,8 @@ public sealed class Retriever(
             Metadata = query.Metadata,
         };
 
+        // Embedded once: a second search (below) reuses it.
+        var queryVector = mode == RetrievalMode.Keyword ? null : EmbedQueryAsync(query.Text, timings, cancellationToken);
         var sw = new Stopwatch();
         var wanted = 0;
         List<(FusedCandidate Candidate, LiveChunk Chunk)> live;
@@ -68,7 +70,7 @@ public sealed class Retriever(
             };
             var vectorTask = mode == RetrievalMode.Keyword
                 ? Task.FromResult<IReadOnlyList<ScoredChunk>>([])
-                : VectorCandidatesAsync(query, filter, depth, timings, cancellationToken);
+                : VectorCandidatesAsync(queryVector!, filter, depth, timings, cancellationToken);
             await Task.WhenAll(keywordTask, vectorTask);
             var keywordHits = await keywordTask;
             var vectorHits = await vectorTask;
@@ -191,17 +193,23 @@ public sealed class Retriever(
         return RetrievalMode.Keyword;
     }
 
-    private async Task<IReadOnlyList<ScoredChunk>> VectorCandidatesAsync(RetrievalQuery query, SearchFilter filter, int depth, Dictionary<string, long> timings, CancellationToken cancellationToken)
+    private async Task<ReadOnlyMemory<float>> EmbedQueryAsync(string text, Dictionary<string, long> timings, CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
-        var embedding = await models.Embedder!.GenerateAsync([query.Text], EmbeddingInputKind.QueryOptions, cancellationToken);
+        var embedding = await models.Embedder!.GenerateAsync([text], EmbeddingInputKind.QueryOptions, cancellationToken);
         lock (timings)
         {
             timings["embed_query"] = Micros(sw);
         }
 
-        sw.Restart();
-        var hits = await vectors.SearchAsync(embedding[0].Vector, filter, depth, cancellationToken);
+        return embedding[0].Vector;
+    }
+
+    private async Task<IReadOnlyList<ScoredChunk>> VectorCandidatesAsync(Task<ReadOnlyMemory<float>> queryVector, SearchFilter filter, int depth, Dictionary<string, long> timings, CancellationToken cancellationToken)
+    {
+        var vector = await queryVector;
+        var sw = Stopwatch.StartNew();
+        var hits = await vectors.SearchAsync(vector, filter, depth, cancellationToken);
         lock (timings)
         {
             timings["vector"] = Micros(sw);

@@ -147,20 +147,27 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
-        foreach (var slice in documentIds.Chunk(Slice))
+        foreach (var doc in (await LoadDocumentsAsync(db, documentIds, cancellationToken)).Values)
         {
-            await db.Documents
-                .Where(d => slice.Contains(d.Id) && d.State == DocumentState.Failed && d.ActiveVersion > 0)
-                .ExecuteUpdateAsync(
-                    s => s.SetProperty(d => d.State, DocumentState.Indexed)
-                        .SetProperty(d => d.FailureKind, FailureKind.None)
-                        .SetProperty(d => d.FailureReason, (string?)null)
-                        .SetProperty(d => d.FailedContentHash, (string?)null)
-                        .SetProperty(d => d.FailureCount, 0)
-                        .SetProperty(d => d.FailedAt, (DateTimeOffset?)null)
-                        .SetProperty(d => d.UpdatedAt, now),
-                    cancellationToken);
+            if (doc.State == DocumentState.Failed && doc.ActiveVersion > 0)
+            {
+                MarkIndexed(doc, now);
+            }
         }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Searchable again, any failure recorded since forgotten.</summary>
+    private static void MarkIndexed(DocumentEntity doc, DateTimeOffset now)
+    {
+        doc.State = DocumentState.Indexed;
+        doc.FailureKind = FailureKind.None;
+        doc.FailureReason = null;
+        doc.FailedContentHash = null;
+        doc.FailureCount = 0;
+        doc.FailedAt = null;
+        doc.UpdatedAt = now;
     }
 
     public async Task RecordFailuresAsync(IReadOnlyList<DocumentFailureRecord> failures, CancellationToken cancellationToken)
@@ -291,12 +298,7 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
             if (doc.State == DocumentState.Failed && doc.ActiveVersion > 0)
             {
                 // Same content as the active version with a readable ACL: whatever failed (the ACL file) is fixed.
-                doc.State = DocumentState.Indexed;
-                doc.FailureKind = FailureKind.None;
-                doc.FailureReason = null;
-                doc.FailedContentHash = null;
-                doc.FailureCount = 0;
-                doc.FailedAt = null;
+                MarkIndexed(doc, now);
             }
 
             db.IndexOperations.Add(new IndexOperationEntity { DocumentId = doc.Id, Kind = OperationKind.Access, Version = doc.ActiveVersion, Step = 0, CreatedAt = now });
@@ -341,16 +343,16 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
             doc.ContentHash = version.ContentHash;
             doc.PipelineFingerprint = version.PipelineFingerprint;
 
+            doc.IndexedAt = indexedAt;
+
             // A deletion staged after this version (an indexer worker's next sync, while the owner was applying
             // this one) is the newer intent: the document stays deleted for readers and the journal removes it.
-            doc.State = doc.State == DocumentState.Deleted ? DocumentState.Deleted : DocumentState.Indexed;
-            doc.IndexedAt = indexedAt;
-            doc.FailureKind = FailureKind.None;
-            doc.FailureReason = null;
-            doc.FailedContentHash = null;
-            doc.FailureCount = 0;
-            doc.FailedAt = null;
-            doc.UpdatedAt = indexedAt;
+            var deleted = doc.State == DocumentState.Deleted;
+            MarkIndexed(doc, indexedAt);
+            if (deleted)
+            {
+                doc.State = DocumentState.Deleted;
+            }
         }
 
         await db.SaveChangesAsync(cancellationToken);
