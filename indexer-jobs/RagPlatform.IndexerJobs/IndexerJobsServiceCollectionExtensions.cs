@@ -10,6 +10,7 @@ using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Metadata;
 using RagPlatform.IndexerJobs;
 using RagPlatform.IndexerJobs.Freshness;
+using RagPlatform.IndexerJobs.Grpc;
 using RagPlatform.IndexerJobs.Jobs;
 using RagPlatform.IndexerJobs.Reconciliation;
 using RagPlatform.IndexerJobs.Sources;
@@ -43,6 +44,7 @@ public static class IndexerJobsServiceCollectionExtensions
         services.TryAddSingleton<SourceSyncService>();
         services.TryAddSingleton<SourceCatalog>();
         services.TryAddSingleton<Reconciler>();
+        services.TryAddSingleton<JobsAdmin>();
         services.TryAddSingleton<FreshnessReporter>();
         return services;
     }

@@ -39,12 +39,7 @@ internal static class JobsCommand
             else
             {
                 await using var services = await LocalAsync(parse.GetValue(data), ct);
-                var catalog = services.GetRequiredService<SourceCatalog>();
-                var sources = (await catalog.ListAsync(request.Tenant, ct)).ToDictionary(s => s.Id);
-                Guid? sourceId = request.Source.Length == 0 ? null : (await catalog.GetAsync(request.Tenant, request.Source, ct)).Id;
-                response = new ListFailuresResponse();
-                response.Documents.AddRange((await services.GetRequiredService<IMetadataStore>().ListFailedDocumentsAsync(request.Tenant, sourceId, ct))
-                    .Select(d => AdminMapping.ToWire(d, sources.TryGetValue(d.SourceId, out var s) ? s.Name : string.Empty)));
+                response = await services.GetRequiredService<JobsAdmin>().ListFailuresAsync(request, ct);
             }
 
             if (parse.GetValue(json))
@@ -95,7 +90,7 @@ internal static class JobsCommand
             else
             {
                 await using var services = await LocalAsync(parse.GetValue(data), ct);
-                response = await ReplayLocallyAsync(services, request, ct);
+                response = await services.GetRequiredService<JobsAdmin>().ReplayAsync(request, ct);
             }
 
             if (parse.GetValue(json))
@@ -108,22 +103,6 @@ internal static class JobsCommand
             }
         }));
         return command;
-    }
-
-    private static async Task<ReplayResponse> ReplayLocallyAsync(IServiceProvider services, ReplayRequest request, CancellationToken ct)
-    {
-        var metadata = services.GetRequiredService<IMetadataStore>();
-        var sync = services.GetRequiredService<SourceSyncService>();
-        if (request.TargetCase == ReplayRequest.TargetOneofCase.Source)
-        {
-            var source = await services.GetRequiredService<SourceCatalog>().GetAsync(request.Tenant, request.Source, ct);
-            return new ReplayResponse { Run = await AdminMapping.RecordedRunAsync(metadata, await sync.ReplayAsync(source.Id, null, ct), source, ct) };
-        }
-
-        var id = Guid.TryParse(request.DocumentId, out var g) ? g : throw new RagValidationException("DOCUMENT_ID", $"'{request.DocumentId}' is not a document id");
-        var details = await metadata.GetDocumentAsync(request.Tenant, id, ct) ?? throw new RagNotFoundException($"document {id} does not exist in tenant '{request.Tenant}'");
-        var owner = await metadata.GetSourceAsync(details.SourceId, ct) ?? throw new RagNotFoundException($"the source of document {id} does not exist");
-        return new ReplayResponse { Run = await AdminMapping.RecordedRunAsync(metadata, await sync.ReplayAsync(owner.Id, details.Document.ExternalKey, ct), owner, ct) };
     }
 
     private static Command Runs()
@@ -144,14 +123,7 @@ internal static class JobsCommand
             else
             {
                 await using var services = await LocalAsync(parse.GetValue(data), ct);
-                var catalog = services.GetRequiredService<SourceCatalog>();
-                var sources = (await catalog.ListAsync(request.Tenant, ct)).ToDictionary(s => s.Id);
-                Guid? sourceId = request.Source.Length == 0 ? null : (await catalog.GetAsync(request.Tenant, request.Source, ct)).Id;
-                response = new ListRunsResponse();
-                response.Runs.AddRange((await services.GetRequiredService<IMetadataStore>().ListRunsAsync(sourceId, request.Limit * 4, ct))
-                    .Where(r => r.Tenant == request.Tenant)
-                    .Take(request.Limit)
-                    .Select(r => AdminMapping.ToWire(r, r.SourceId is { } s && sources.TryGetValue(s, out var src) ? src.Name : null)));
+                response = await services.GetRequiredService<JobsAdmin>().ListRunsAsync(request, ct);
             }
 
             if (parse.GetValue(json))

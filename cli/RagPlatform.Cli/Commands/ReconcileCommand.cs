@@ -31,9 +31,7 @@ internal static class ReconcileCommand
             else
             {
                 await using var services = await LocalAsync(parse.GetValue(data), ct);
-                var report = await services.GetRequiredService<Reconciler>().ReconcileAsync(request.Tenant, request.Source, request.CheckOnly, ct);
-                response = new ReconcileResponse { UnknownOrphans = report.UnknownOrphans };
-                response.Sources.AddRange(report.Sources.Select(AdminMapping.ToWire));
+                response = await services.GetRequiredService<JobsAdmin>().ReconcileAsync(request, ct);
             }
 
             if (parse.GetValue(json))

@@ -1,6 +1,9 @@
 namespace RagPlatform.Core.Documents;
 
-/// <summary>Lifecycle of a document. Only <see cref="Indexed"/> documents are ever served.</summary>
+/// <summary>
+/// Lifecycle of a document. A document that is not <see cref="Deleted"/> and has an active version is served
+/// (a <see cref="Failed"/> update keeps the version indexed before it searchable).
+/// </summary>
 public enum DocumentState
 {
     /// <summary>Known, not yet searchable (first version being written, or queued).</summary>

@@ -1,84 +1,20 @@
 using Grpc.Core;
 using RagPlatform.Contracts.V1;
-using RagPlatform.Core;
-using RagPlatform.Core.Metadata;
-using RagPlatform.IndexerJobs.Reconciliation;
-using RagPlatform.IndexerJobs.Sources;
-using RagPlatform.IndexerJobs.Sync;
-using static RagPlatform.IndexerJobs.Grpc.AdminMapping;
 
 namespace RagPlatform.IndexerJobs.Grpc;
 
-/// <summary><c>rag.v1.JobsService</c>: dead letters, replay, runs, reconciliation.</summary>
-internal sealed class JobsGrpcService(IMetadataStore metadata, SourceCatalog catalog, SourceSyncService sync, Reconciler reconciler) : JobsService.JobsServiceBase
+/// <summary><c>rag.v1.JobsService</c>: dead letters, replay, runs, reconciliation; the answers are <see cref="JobsAdmin"/>'s.</summary>
+internal sealed class JobsGrpcService(JobsAdmin admin) : JobsService.JobsServiceBase
 {
-    public override async Task<ListFailuresResponse> ListFailures(ListFailuresRequest request, ServerCallContext context)
-    {
-        var tenant = RequireTenant(request.Tenant);
-        var sources = (await catalog.ListAsync(tenant, context.CancellationToken)).ToDictionary(s => s.Id);
-        Guid? sourceId = string.IsNullOrEmpty(request.Source) ? null : (await catalog.GetAsync(tenant, request.Source, context.CancellationToken)).Id;
-        var response = new ListFailuresResponse();
-        response.Documents.AddRange((await metadata.ListFailedDocumentsAsync(tenant, sourceId, context.CancellationToken))
-            .Select(d => ToWire(d, sources.TryGetValue(d.SourceId, out var s) ? s.Name : string.Empty)));
-        return response;
-    }
+    public override Task<ListFailuresResponse> ListFailures(ListFailuresRequest request, ServerCallContext context)
+        => admin.ListFailuresAsync(request, context.CancellationToken);
 
-    public override async Task<ReplayResponse> Replay(ReplayRequest request, ServerCallContext context)
-    {
-        var tenant = RequireTenant(request.Tenant);
-        switch (request.TargetCase)
-        {
-            case ReplayRequest.TargetOneofCase.DocumentId:
-                if (!Guid.TryParse(request.DocumentId, out var id))
-                {
-                    throw new RagValidationException("document_id", $"'{request.DocumentId}' is not a document id (a UUID)");
-                }
+    public override Task<ReplayResponse> Replay(ReplayRequest request, ServerCallContext context)
+        => admin.ReplayAsync(request, context.CancellationToken);
 
-                var details = await metadata.GetDocumentAsync(tenant, id, context.CancellationToken)
-                    ?? throw new RagNotFoundException($"document {id} does not exist in tenant '{tenant}'");
-                var owner = await metadata.GetSourceAsync(details.SourceId, context.CancellationToken)
-                    ?? throw new RagNotFoundException($"the source of document {id} does not exist");
-                var replayed = await sync.ReplayAsync(owner.Id, details.Document.ExternalKey, context.CancellationToken);
-                return new ReplayResponse { Run = await RecordedRunAsync(metadata, replayed, owner, context.CancellationToken) };
-            case ReplayRequest.TargetOneofCase.Source:
-                var source = await catalog.GetAsync(tenant, request.Source, context.CancellationToken);
-                var result = await sync.ReplayAsync(source.Id, null, context.CancellationToken);
-                return new ReplayResponse { Run = await RecordedRunAsync(metadata, result, source, context.CancellationToken) };
-            default:
-                throw new RagValidationException("target", "is missing; set document_id or source");
-        }
-    }
+    public override Task<ListRunsResponse> ListRuns(ListRunsRequest request, ServerCallContext context)
+        => admin.ListRunsAsync(request, context.CancellationToken);
 
-    public override async Task<ListRunsResponse> ListRuns(ListRunsRequest request, ServerCallContext context)
-    {
-        var tenant = RequireTenant(request.Tenant);
-        var sources = (await catalog.ListAsync(tenant, context.CancellationToken)).ToDictionary(s => s.Id);
-        Guid? sourceId = string.IsNullOrEmpty(request.Source) ? null : (await catalog.GetAsync(tenant, request.Source, context.CancellationToken)).Id;
-        var limit = request.Limit is > 0 and <= 1000 ? request.Limit : 50;
-
-        // The store lists runs by source, not by tenant: the newest of each of the tenant's sources,
-        // merged, so that other tenants' runs can never crowd this tenant's out of the page.
-        var runs = new List<RunInfo>();
-        foreach (var id in sourceId is { } one ? [one] : sources.Keys.ToList())
-        {
-            runs.AddRange(await metadata.ListRunsAsync(id, limit, context.CancellationToken));
-        }
-
-        var response = new ListRunsResponse();
-        response.Runs.AddRange(runs
-            .Where(r => r.Tenant == tenant)
-            .OrderByDescending(r => r.StartedAt)
-            .ThenByDescending(r => r.Id)
-            .Take(limit)
-            .Select(r => ToWire(r, r.SourceId is { } s && sources.TryGetValue(s, out var src) ? src.Name : null)));
-        return response;
-    }
-
-    public override async Task<ReconcileResponse> Reconcile(ReconcileRequest request, ServerCallContext context)
-    {
-        var report = await reconciler.ReconcileAsync(request.Tenant, request.Source, request.CheckOnly, context.CancellationToken);
-        var response = new ReconcileResponse { UnknownOrphans = report.UnknownOrphans };
-        response.Sources.AddRange(report.Sources.Select(ToWire));
-        return response;
-    }
+    public override Task<ReconcileResponse> Reconcile(ReconcileRequest request, ServerCallContext context)
+        => admin.ReconcileAsync(request, context.CancellationToken);
 }

@@ -244,7 +244,7 @@ public sealed class IngestionPipeline(
 
         if (!force && stampSame && snapshot is { State: DocumentState.Failed } && !snapshot.FailureKind.IsTransient() && snapshot.FailedContentHash is not null)
         {
-            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", snapshot.FailedContentHash, persist: false, activeVersion: active);
+            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {FailureReason(snapshot)}", snapshot.FailedContentHash, persist: false, activeVersion: active);
         }
 
         // 2. Read, within the size limit.
@@ -307,7 +307,7 @@ public sealed class IngestionPipeline(
 
         if (!force && snapshot is { State: DocumentState.Failed } && snapshot.FailedContentHash == hash && !snapshot.FailureKind.IsTransient())
         {
-            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {await FailureReasonAsync(snapshot, run)}", hash, persist: !stampSame, activeVersion: active);
+            return Failed(header, snapshot.FailureKind, $"unchanged since it failed: {FailureReason(snapshot)}", hash, persist: !stampSame, activeVersion: active);
         }
 
         // 4. Parse and chunk.
@@ -600,11 +600,7 @@ public sealed class IngestionPipeline(
         }
     }
 
-    private async Task<string> FailureReasonAsync(DocumentSnapshot snapshot, RunState run)
-    {
-        var details = await metadata.GetDocumentAsync(run.Request.Source.Tenant, snapshot.Id, CancellationToken.None);
-        return details?.FailureReason ?? snapshot.FailureKind.ToWireName();
-    }
+    private static string FailureReason(DocumentSnapshot snapshot) => snapshot.FailureReason ?? snapshot.FailureKind.ToWireName();
 
     private static FailedDocument Failed(DocumentHeader header, FailureKind kind, string reason, string? hash, bool persist = true, int activeVersion = 0)
         => new(header.ExternalKey, new DocumentFailureRecord(header, kind, reason, hash), persist, activeVersion);

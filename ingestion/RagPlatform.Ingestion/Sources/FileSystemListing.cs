@@ -29,8 +29,6 @@ public sealed class FileSystemListing
 
     public IReadOnlyList<IngestItem> Items { get; private init; } = [];
 
-    /// <summary>Full paths of the files and folders listed; the deletion scope of the run.</summary>
-    public IReadOnlyList<string> Roots => _roots;
 
     /// <summary>
     /// True for a previously indexed key that this listing speaks for: under a listed root and not
