@@ -134,12 +134,12 @@ public sealed class Retriever(
                 var relevance = scored.Select(s => FusionMath.Normalise(s.Final, bottom, top)).ToList();
                 var picked = Mmr.Select(relevance, scored.Select(s => stored.GetValueOrDefault(s.Chunk.ChunkId)).ToList(), query.TopK, lambda);
                 scored = picked.Select(i => scored[i]).ToList();
+                timings["mmr"] = Micros(sw);
             }
-
-            timings["mmr"] = Micros(sw);
         }
 
         sw.Restart();
+        var queryTerms = query.Snippets ? matcher.AnalyzeQuery(query.Text) : null;
         var hits = new List<RetrievalHit>(Math.Min(query.TopK, scored.Count));
         foreach (var s in scored.Take(query.TopK))
         {
@@ -167,7 +167,7 @@ public sealed class Retriever(
                     PageStart = chunk.PageStart,
                     PageEnd = chunk.PageEnd,
                     HeadingPath = chunk.HeadingPath,
-                    Snippet = query.Snippets ? SnippetBuilder.Build(chunk.Text, chunk.Start, matcher.FindQueryTerms(chunk.Text, query.Text), settings.SnippetCharacters) : null,
+                    Snippet = queryTerms is null ? null : SnippetBuilder.Build(chunk.Text, chunk.Start, matcher.FindTerms(chunk.Text, queryTerms), settings.SnippetCharacters),
                 },
             });
         }

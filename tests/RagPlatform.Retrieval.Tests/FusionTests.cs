@@ -194,6 +194,10 @@ public sealed class FusionTests(FusionCorpusServer server) : IClassFixture<Fusio
         Assert.Subset(plain.Hits.Select(h => h.ChunkId).ToHashSet(), diverse.Hits.Select(h => h.ChunkId).ToHashSet());
         Assert.Equal(plain.Hits[0].ChunkId, diverse.Hits[0].ChunkId);
         Assert.True(diverse.TimingsUs.ContainsKey("mmr"));
+        Assert.DoesNotContain(diverse.Skipped, s => s.Stage == "mmr");
+
+        // Diversity changed the answer: it is not simply the five best.
+        Assert.NotEqual(plain.Hits.Take(5).Select(h => h.ChunkId), diverse.Hits.Select(h => h.ChunkId));
     }
 
     private static void AssertOrdered(RetrieveResponse response)

@@ -12,6 +12,9 @@ public readonly record struct TextSpan(int Start, int End)
 /// </summary>
 public interface ITermMatcher
 {
-    /// <summary>Ranges of <paramref name="text"/> whose analysed form is one of <paramref name="query"/>'s analysed terms, in order.</summary>
-    IReadOnlyList<TextSpan> FindQueryTerms(string text, string query);
+    /// <summary>The analysed terms of <paramref name="query"/>: analyse once per query, then find them in each hit.</summary>
+    IReadOnlySet<string> AnalyzeQuery(string query);
+
+    /// <summary>Ranges of <paramref name="text"/> whose analysed form is one of <paramref name="terms"/>, in order.</summary>
+    IReadOnlyList<TextSpan> FindTerms(string text, IReadOnlySet<string> terms);
 }

@@ -22,9 +22,11 @@ public sealed class LuceneTermMatcher : ITermMatcher, IDisposable
         _maxQueryTerms = options.MaxQueryTerms;
     }
 
-    public IReadOnlyList<TextSpan> FindQueryTerms(string text, string query)
+    public IReadOnlySet<string> AnalyzeQuery(string query)
+        => _analyzer.AnalyzeQuery(query, _maxQueryTerms).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+
+    public IReadOnlyList<TextSpan> FindTerms(string text, IReadOnlySet<string> terms)
     {
-        var terms = _analyzer.AnalyzeQuery(query, _maxQueryTerms).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
         if (terms.Count == 0 || text.Length == 0)
         {
             return [];
