@@ -73,14 +73,10 @@ public sealed class Reconciler(
             await pipeline.ApplyJournalAsync(cancellationToken);
         }
 
-        var active = (await metadata.ListActiveVersionsAsync(cancellationToken)).ToDictionary(v => v.DocumentId);
-        var inKeyword = await keyword.Value.ListDocumentVersionsAsync(cancellationToken);
-        var inVectors = await vectors.Value.ListDocumentVersionsAsync(cancellationToken);
-        bool IsActive(IndexedDocumentVersion v) => active.TryGetValue(v.DocumentId, out var a) && a.Version == v.Version;
-        var keywordByDoc = inKeyword.Where(IsActive).ToDictionary(v => v.DocumentId);
-        var vectorsByDoc = inVectors.Where(IsActive).ToDictionary(v => v.DocumentId);
-        var keywordOrphans = inKeyword.Where(v => !IsActive(v)).ToList();
-        var vectorOrphans = inVectors.Where(v => !IsActive(v)).ToList();
+        // The indexes are opened only here: a process that does not own them never reconciles them.
+        var drift = await new StoreConsistencyChecker(metadata, keyword.Value, vectors.Value).AnalyzeAsync(cancellationToken);
+        var active = drift.Active;
+        var (keywordOrphans, vectorOrphans) = (drift.KeywordOrphans, drift.VectorOrphans);
 
         // Orphans of documents the metadata knows are reported under their source; others as unknown.
         var sourceOfDocument = new Dictionary<Guid, Guid>();
@@ -96,8 +92,8 @@ public sealed class Reconciler(
         foreach (var source in sources)
         {
             var docs = active.Values.Where(a => a.SourceId == source.Id).ToList();
-            var keywordMissing = docs.Where(a => !keywordByDoc.TryGetValue(a.DocumentId, out var k) || k.ChunkCount != a.ChunkCount).ToList();
-            var vectorIncomplete = docs.Where(a => a.EmbeddingModel is not null && (!vectorsByDoc.TryGetValue(a.DocumentId, out var v) || v.ChunkCount != a.ChunkCount)).ToList();
+            var keywordMissing = drift.KeywordMissing.Where(a => a.SourceId == source.Id).ToList();
+            var vectorIncomplete = drift.VectorIncomplete.Where(a => a.SourceId == source.Id).ToList();
             var orphansHere = keywordOrphans.Concat(vectorOrphans).Where(o => sourceOfDocument.GetValueOrDefault(o.DocumentId) == source.Id).ToList();
             var (fresh, missing, changed) = (0, 0, 0);
             string? sourceError = null;

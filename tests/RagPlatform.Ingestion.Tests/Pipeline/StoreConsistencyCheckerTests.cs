@@ -43,6 +43,11 @@ public sealed class StoreConsistencyCheckerTests : IDisposable
         Assert.Equal([(a.Id, 7)], report.KeywordOrphans.Select(o => (o.DocumentId, o.Version)).ToArray());
         Assert.Equal([(a.Id, 7)], report.VectorOrphans.Select(o => (o.DocumentId, o.Version)).ToArray());
         Assert.Equal([b.Id], report.KeywordMissing.ToArray());
+        Assert.Empty(report.VectorIncomplete);
+
+        // An embedded document that lost every vector is as incomplete as one that lost some.
+        await platform.Vectors.ApplyAsync(drop, Ct);
+        Assert.Equal([b.Id], (await checker.CheckAsync(Ct)).VectorIncomplete.ToArray());
 
         var staged = new WriteBatch();
         staged.Deletions.Add(a.Id);
