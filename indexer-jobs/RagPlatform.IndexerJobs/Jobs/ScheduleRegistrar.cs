@@ -60,9 +60,9 @@ internal sealed class ScheduleRegistrar(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    internal async Task SynchroniseAsync(CancellationToken cancellationToken)
+    // The schema is migrated once, before the host starts (RagServer.PrepareAsync), not on every tick.
+    private async Task SynchroniseAsync(CancellationToken cancellationToken)
     {
-        await metadata.MigrateAsync(cancellationToken);
         var sources = await metadata.ListSourcesAsync(null, cancellationToken);
         foreach (var source in sources)
         {
@@ -92,14 +92,13 @@ internal sealed class ScheduleRegistrar(
     /// queues again every sync that its predecessor left unfinished: the source's latest sync run is
     /// still recorded as running (the process died) or was cancelled (the host was stopped).
     /// </summary>
-    internal async Task<int> ResumeInterruptedAsync(CancellationToken cancellationToken)
+    private async Task ResumeInterruptedAsync(CancellationToken cancellationToken)
     {
         if (rag.Value.Metadata.Provider == MetadataProvider.Postgres)
         {
-            return 0;
+            return;
         }
 
-        var resumed = 0;
         foreach (var source in await metadata.ListSourcesAsync(null, cancellationToken))
         {
             if (source.Kind == SourceKind.Push || !source.Enabled)
@@ -114,10 +113,7 @@ internal sealed class ScheduleRegistrar(
             {
                 var jobId = scheduler.Enqueue(source.Id, ResumeTrigger, force: false);
                 logger.LogWarning("Source {Source}: the sync of job {OldJobId} did not finish in the previous process; resuming it as job {JobId}", source.Name, latest.JobId, jobId);
-                resumed++;
             }
         }
-
-        return resumed;
     }
 }

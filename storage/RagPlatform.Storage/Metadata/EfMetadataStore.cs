@@ -128,14 +128,18 @@ internal sealed partial class EfMetadataStore(IDbContextFactory<MetadataDbContex
             return;
         }
 
+        // One read per slice and one batched save, not an UPDATE per document (a `touch` of a whole tree moves every stamp).
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var docs = await LoadDocumentsAsync(db, stamps.Select(s => s.DocumentId).ToList(), cancellationToken);
         foreach (var (id, stamp) in stamps)
         {
-            await db.Documents.Where(d => d.Id == id).ExecuteUpdateAsync(s => s.SetProperty(d => d.SourceStamp, stamp), cancellationToken);
+            if (docs.TryGetValue(id, out var doc))
+            {
+                doc.SourceStamp = stamp;
+            }
         }
 
-        await tx.CommitAsync(cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     public async Task ClearFailuresAsync(IReadOnlyList<Guid> documentIds, CancellationToken cancellationToken)

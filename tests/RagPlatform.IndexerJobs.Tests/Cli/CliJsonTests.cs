@@ -60,11 +60,15 @@ public sealed class CliJsonTests
         using var data = new TempDirectory("data");
         folder.Write("a.md", "Hornbills nest in trees.");
         DateTimeOffset finished;
+        double lag;
         await using (var host = await JobsTestHost.StartAsync(data.Path))
         {
             var source = await host.AddFolderAsync("docs", folder.Path, schedule: "0 * * * *", objective: TimeSpan.FromMinutes(15));
             await host.SyncAsync(source);
             finished = (await host.Metadata.ListRunsAsync(source.Id, 1, Ct))[0].FinishedAt!.Value;
+            var doc = Assert.Single(await host.Metadata.ListDocumentsAsync(source.Id, Ct));
+            var changed = doc.ChangedAt is { } c && c > doc.CreatedAt ? c : doc.CreatedAt;
+            lag = Math.Round((doc.IndexedAt!.Value - changed).TotalSeconds, 3);
         }
 
         var (exit, output) = await RunCliAsync("freshness", "--json", "--data", data.Path);
@@ -83,6 +87,9 @@ public sealed class CliJsonTests
         Assert.Empty(s.GetProperty("stalest").EnumerateArray()); // only with --stalest N
         Assert.True(s.GetProperty("lag_max_s").GetDouble() >= s.GetProperty("lag_p95_s").GetDouble());
         Assert.True(s.GetProperty("lag_p95_s").GetDouble() >= s.GetProperty("lag_p50_s").GetDouble());
+
+        // One document: each figure is its lag, from its change (never before it was first seen) to searchable.
+        Assert.Equal((lag, lag, lag), (s.GetProperty("lag_p50_s").GetDouble(), s.GetProperty("lag_p95_s").GetDouble(), s.GetProperty("lag_max_s").GetDouble()));
         Assert.Equal(
             ["breach_reason", "breached", "failed", "lag_max_s", "lag_p50_s", "lag_p95_s", "last_success", "name", "objective_s", "pending", "stalest", "tenant"],
             s.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));

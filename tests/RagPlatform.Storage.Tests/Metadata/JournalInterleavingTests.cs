@@ -3,7 +3,7 @@ using RagPlatform.Core.Documents;
 using RagPlatform.Core.Metadata;
 using RagPlatform.Testing;
 
-namespace RagPlatform.Cli.Tests.Jobs;
+namespace RagPlatform.Storage.Tests.Metadata;
 
 /// <summary>
 /// With indexer workers, staging (a worker) and applying the journal (the index owner) run in
