@@ -41,6 +41,7 @@ public static class IndexerJobsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISourceLister, FolderLister>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISourceLister, UrlLister>());
         services.TryAddSingleton<ISyncScheduler, NoSyncScheduler>();
+        services.TryAddSingleton<SourceSyncLocks>();
         services.TryAddSingleton<SourceSyncService>();
         services.TryAddSingleton<SourceCatalog>();
         services.TryAddSingleton<Reconciler>();
@@ -133,13 +134,7 @@ public static class IndexerJobsServiceCollectionExtensions
             services.AddHostedService<JournalApplierService>();
         }
 
-        services.TryAddSingleton<ISourceSyncLocks, SourceSyncLocks>();
-        services.TryAddTransient(sp => new SourceSyncJob(
-            sp.GetRequiredService<SourceSyncService>(),
-            sp.GetRequiredService<ISourceSyncLocks>(),
-            sp.GetRequiredService<IMetadataStore>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<SourceSyncJob>>()));
+        services.TryAddTransient<SourceSyncJob>();
         services.TryAddTransient<ReconcileJob>();
         return services;
     }

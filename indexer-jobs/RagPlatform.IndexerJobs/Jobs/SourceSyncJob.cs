@@ -8,7 +8,7 @@ namespace RagPlatform.IndexerJobs.Jobs;
 
 /// <summary>
 /// The Hangfire entry point of a sync. At most one sync of a source runs at a time, across every
-/// worker sharing the storage (<see cref="ISourceSyncLocks"/>). A failure of the job itself (the
+/// worker sharing the storage (<see cref="SourceSyncLocks"/>). A failure of the job itself (the
 /// database unreachable, the folder unreachable) is retried with growing delays; documents that
 /// fail are recorded by the pipeline and never fail the job.
 /// </summary>
@@ -20,12 +20,12 @@ public sealed class SourceSyncJob
     private const int RecentRuns = 200;
 
     private readonly SourceSyncService _sync;
-    private readonly ISourceSyncLocks _locks;
+    private readonly SourceSyncLocks _locks;
     private readonly IMetadataStore _metadata;
     private readonly TimeProvider _time;
     private readonly ILogger<SourceSyncJob> _logger;
 
-    internal SourceSyncJob(SourceSyncService sync, ISourceSyncLocks locks, IMetadataStore metadata, TimeProvider time, ILogger<SourceSyncJob> logger)
+    public SourceSyncJob(SourceSyncService sync, SourceSyncLocks locks, IMetadataStore metadata, TimeProvider time, ILogger<SourceSyncJob> logger)
     {
         _sync = sync;
         _locks = locks;
@@ -40,7 +40,7 @@ public sealed class SourceSyncJob
     {
         await using var held = await _locks.AcquireAsync(sourceId, cancellationToken);
         await CloseInterruptedRunsAsync(sourceId, context?.BackgroundJob.Id, cancellationToken);
-        await _sync.SyncAsync(sourceId, trigger, context?.BackgroundJob.Id, force, cancellationToken);
+        await _sync.SyncHeldAsync(sourceId, trigger, context?.BackgroundJob.Id, force, cancellationToken);
     }
 
     /// <summary>

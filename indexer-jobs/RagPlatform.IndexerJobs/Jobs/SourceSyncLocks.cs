@@ -11,16 +11,7 @@ namespace RagPlatform.IndexerJobs.Jobs;
 /// <summary>
 /// At most one sync of a source at a time, across every process that shares the metadata store.
 /// The lock lives exactly as long as its holder: it is released when the sync ends, and also when
-/// the process holding it dies, so a crashed worker never blocks its source.
-/// </summary>
-internal interface ISourceSyncLocks
-{
-    /// <summary>Waits until no other sync of <paramref name="sourceId"/> runs, then holds its lock until disposed.</summary>
-    Task<IAsyncDisposable> AcquireAsync(Guid sourceId, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// Picks the lock that fits the deployment: a PostgreSQL session-level advisory lock when the metadata
+/// the process holding it dies, so a crashed worker never blocks its source. It picks the lock that fits the deployment: a PostgreSQL session-level advisory lock when the metadata
 /// store (and so the job queue) is shared, an in-process lock when one process owns everything.
 /// </summary>
 /// <remarks>
@@ -30,13 +21,14 @@ internal interface ISourceSyncLocks
 /// timeout would keep a killed worker's source locked for that long. An advisory lock belongs to a
 /// database session, so it ends with the sync or with its process, never by age.
 /// </remarks>
-internal sealed class SourceSyncLocks(IOptions<RagOptions> rag, IOptions<JobsOptions> jobs, TimeProvider time, ILogger<SourceSyncLocks> logger) : ISourceSyncLocks
+public sealed class SourceSyncLocks(IOptions<RagOptions> rag, IOptions<JobsOptions> jobs, TimeProvider time, ILogger<SourceSyncLocks> logger)
 {
     // How often a sync that waits for another sync of its source asks again.
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _local = new();
 
+    /// <summary>Waits until no other sync of <paramref name="sourceId"/> runs, then holds its lock until disposed.</summary>
     public async Task<IAsyncDisposable> AcquireAsync(Guid sourceId, CancellationToken cancellationToken)
     {
         var timeout = jobs.Value.SyncLockTimeout;
@@ -47,7 +39,7 @@ internal sealed class SourceSyncLocks(IOptions<RagOptions> rag, IOptions<JobsOpt
     }
 
     /// <summary>The advisory lock key of a source: 64 bits of a hash, namespaced so other users of advisory locks do not collide.</summary>
-    internal static long LockKey(Guid sourceId)
+    private static long LockKey(Guid sourceId)
         => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"rag-sync:{sourceId:N}")), 0);
 
     private async Task<IAsyncDisposable> AcquireLocalAsync(Guid sourceId, TimeSpan timeout, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using RagPlatform.Core;
 using RagPlatform.Core.Documents;
 using RagPlatform.Core.Metadata;
 using RagPlatform.Core.Security;
+using RagPlatform.IndexerJobs.Jobs;
 using RagPlatform.IndexerJobs.Sources;
 using RagPlatform.Ingestion.Pipeline;
 
@@ -18,13 +19,24 @@ public sealed class SourceSyncService(
     IMetadataStore metadata,
     IngestionPipeline pipeline,
     IEnumerable<ISourceLister> listers,
+    SourceSyncLocks locks,
     ISyncScheduler scheduler,
     IOptions<JobsOptions> options,
     TimeProvider time,
     ILogger<SourceSyncService> logger)
 {
-    /// <summary>Syncs the source; null when there is nothing to sync (a push source, or a source removed meanwhile).</summary>
+    /// <summary>
+    /// Syncs the source, once no other sync of it runs in any process (<see cref="SourceSyncLocks"/>); null when
+    /// there is nothing to sync (a push source, or a source removed meanwhile).
+    /// </summary>
     public async Task<IngestionResult?> SyncAsync(Guid sourceId, string trigger, string? jobId, bool force, CancellationToken cancellationToken)
+    {
+        await using var held = await locks.AcquireAsync(sourceId, cancellationToken);
+        return await SyncHeldAsync(sourceId, trigger, jobId, force, cancellationToken);
+    }
+
+    /// <summary><see cref="SyncAsync"/> for a caller that already holds the source's sync lock.</summary>
+    internal async Task<IngestionResult?> SyncHeldAsync(Guid sourceId, string trigger, string? jobId, bool force, CancellationToken cancellationToken)
     {
         var source = await metadata.GetSourceAsync(sourceId, cancellationToken);
         if (source is null)
@@ -82,6 +94,7 @@ public sealed class SourceSyncService(
             throw new RagPreconditionException($"source '{source.Name}' is a push source: its documents' content is not kept when they fail, so push them again");
         }
 
+        await using var held = await locks.AcquireAsync(sourceId, cancellationToken);
         var known = await KnownAsync(source, cancellationToken);
         var wanted = externalKey is not null
             ? [externalKey]
