@@ -111,7 +111,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
 
             // A snapshot that was being written when the process stopped; the one it was to replace is intact.
             File.Delete(Path.Combine(full, SnapshotFile.TempFileName));
-            var table = new VectorTable(options.Quantization == VectorQuantization.Int8);
+            var table = new VectorTable();
             var (generation, snapshotBytes) = SnapshotFile.Load(full, table);
             var log = BatchLog.Open(full, generation, payload => table.Apply(BatchCodec.Decode(payload)), logger);
             logger.LogInformation(
@@ -453,9 +453,9 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
             throw new RagValidationException($"VectorIndexOptions.{first.MemberNames.FirstOrDefault()}", first.ErrorMessage ?? "is out of range");
         }
 
-        if (options.MinFloatsPerPartition < 1)
+        if (options.MinCodesPerPartition < 1)
         {
-            throw new RagValidationException("VectorIndexOptions.MinFloatsPerPartition", "must be at least 1");
+            throw new RagValidationException("VectorIndexOptions.MinCodesPerPartition", "must be at least 1");
         }
     }
 }

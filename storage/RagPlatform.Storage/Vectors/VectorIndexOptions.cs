@@ -5,12 +5,17 @@ namespace RagPlatform.Storage.Vectors;
 /// <summary>How the embedded vector index scores candidates.</summary>
 public enum VectorQuantization
 {
-    /// <summary>Every permitted row is scored exactly in 32-bit floats.</summary>
+    /// <summary>
+    /// Exact: the rows and 32-bit float scores that scoring every permitted row in floats gives. The scan
+    /// reads an 8-bit integer copy of the rows (4x less memory to stream) and scores in floats only the
+    /// rows that the copy's error bounds cannot rule out of the top (see the scanner's remarks).
+    /// </summary>
     None,
 
     /// <summary>
-    /// Every permitted row is scored with an 8-bit integer copy (4x less memory to stream), and the best
-    /// <c>limit * RescoreFactor</c> are rescored exactly in 32-bit floats. Costs a quarter more memory.
+    /// Approximate: the same int8 scan, and the best <c>limit * RescoreFactor</c> int8 scores are rescored
+    /// in floats whatever the error bounds say, so the cost never depends on the data and a row just
+    /// outside that budget may be missed.
     /// </summary>
     Int8,
 }
@@ -39,8 +44,8 @@ public sealed class VectorIndexOptions
     public int MaxSearchParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// Work (rows times dimensions) below which a search scans on the calling thread only: about 1 M floats
-    /// (4 MB) take a few hundred microseconds, the order of what handing work to other threads costs.
+    /// Work (rows times dimensions) below which a search scans on the calling thread only: about 1 M int8
+    /// codes (1 MB) take some tens of microseconds, the order of what handing work to other threads costs.
     /// </summary>
-    internal long MinFloatsPerPartition { get; init; } = 1L << 20;
+    internal long MinCodesPerPartition { get; init; } = 1L << 20;
 }

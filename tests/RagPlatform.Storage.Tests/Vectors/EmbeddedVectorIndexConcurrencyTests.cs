@@ -15,7 +15,7 @@ public sealed class EmbeddedVectorIndexConcurrencyTests : VectorIndexTestBase
         const int MinVersions = 150;
         const int MinSearches = 300;
         var rng = new Random(17);
-        var index = Open(new VectorIndexOptions { Quantization = quantization, MinFloatsPerPartition = 2048 });
+        var index = Open(new VectorIndexOptions { Quantization = quantization, MinCodesPerPartition = 2048 });
         var document = Guid.NewGuid();
 
         // Other documents make every scan long enough to overlap with writes, and cut it into partitions.

@@ -10,7 +10,7 @@ public sealed class EmbeddedVectorIndexSearchTests : VectorIndexTestBase
     public static TheoryData<bool> ScanModes => new() { false, true };
 
     private static VectorIndexOptions Options(bool parallel, VectorQuantization quantization = VectorQuantization.None) => parallel
-        ? new VectorIndexOptions { Quantization = quantization, MaxSearchParallelism = 4, MinFloatsPerPartition = 4096 }
+        ? new VectorIndexOptions { Quantization = quantization, MaxSearchParallelism = 4, MinCodesPerPartition = 4096 }
         : new VectorIndexOptions { Quantization = quantization, MaxSearchParallelism = 1 };
 
     [Theory]
@@ -36,6 +36,67 @@ public sealed class EmbeddedVectorIndexSearchTests : VectorIndexTestBase
                 Assert.Equal(expected[i].Score, hits[i].Score, 1e-5);
             }
         }
+    }
+
+    /// <summary>
+    /// Exact search scores in floats only the rows its int8 bounds cannot rule out; where bounds are
+    /// tightest to beat (near-duplicates closer than the int8 step, exact duplicates, clusters around the
+    /// query) it must still give what scoring every permitted row in floats gives, to the bit.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ScanModes))]
+    public async Task Exact_search_matches_a_float_scan_of_every_row_bit_for_bit_on_near_duplicates_and_ties(bool parallel)
+    {
+        const int Dimensions = 384;
+        var rng = new Random(23);
+        var centres = Enumerable.Range(0, 6).Select(_ => RandomUnit(rng, Dimensions)).ToArray();
+        var chunks = new List<IndexedChunk>();
+        for (var i = 0; i < 4000; i++)
+        {
+            var centre = centres[i % centres.Length];
+            var spread = (i % 4) switch { 0 => 0.0, 1 => 1e-4, 2 => 3e-3, _ => 0.3 };
+            var vector = centre.Select(x => (float)(x + (spread * ((rng.NextDouble() * 2) - 1)))).ToArray();
+            chunks.Add(Chunk(Guid.NewGuid(), 1, 0, vector, acl: [i % 5 == 0 ? "group:a" : "group:b"]));
+        }
+
+        var index = Open(Options(parallel));
+        await ApplyAsync(index, b => b.Upserts.AddRange(chunks));
+        var stored = await index.GetVectorsAsync([.. chunks.Select(c => c.ChunkId)], Ct);
+
+        foreach (var filter in new[] { As("t1", "group:a"), As("t1", "group:a", "group:b") })
+        {
+            var permitted = chunks.Where(filter.Matches).Select(c => c.ChunkId).ToList();
+            foreach (var limit in new[] { 1, 10, 100, permitted.Count + 5 })
+            {
+                for (var q = 0; q < 8; q++)
+                {
+                    // Queries on a cluster's centre, slightly off it, and anywhere.
+                    var query = (q % 3) switch
+                    {
+                        0 => centres[q % centres.Length],
+                        1 => Normalised(centres[q % centres.Length].Select(x => (float)(x + (0.01 * ((rng.NextDouble() * 2) - 1)))).ToArray()),
+                        _ => RandomUnit(rng, Dimensions),
+                    };
+                    var expected = permitted
+                        .Select(id => (ChunkId: id, Score: System.Numerics.Tensors.TensorPrimitives.Dot(stored[id], query)))
+                        .OrderByDescending(x => x.Score)
+                        .ThenBy(x => x.ChunkId, StringComparer.Ordinal)
+                        .Take(limit)
+                        .ToArray();
+
+                    var hits = await index.SearchAsync(query, filter, limit, Ct);
+
+                    Assert.Equal(expected.Select(e => e.ChunkId), hits.Select(h => h.ChunkId));
+                    Assert.Equal(expected.Select(e => e.Score), hits.Select(h => h.Score));
+                }
+            }
+        }
+    }
+
+    private static float[] Normalised(float[] vector)
+    {
+        var norm = (float)Math.Sqrt(Dot(vector, vector));
+        return [.. vector.Select(x => x / norm)];
     }
 
     [Theory]
@@ -78,7 +139,7 @@ public sealed class EmbeddedVectorIndexSearchTests : VectorIndexTestBase
         var rng = new Random(3);
         var query = RandomUnit(rng, 32);
         var opposite = query.Select(x => -x).ToArray();
-        var index = Open(new VectorIndexOptions { Quantization = quantization, MinFloatsPerPartition = 4096 });
+        var index = Open(new VectorIndexOptions { Quantization = quantization, MinCodesPerPartition = 4096 });
         var alice = new List<string>();
         await ApplyAsync(index, b =>
         {

@@ -80,6 +80,28 @@ internal static class VectorMath
         return max / Int8Max;
     }
 
+    /// <summary>
+    /// How far the int8 copy <paramref name="codes"/> * <paramref name="scale"/> is from <paramref name="vector"/>:
+    /// the L2 norm of the difference, and the L2 norm of the copy itself. Computed in double and rounded up
+    /// to the next float, so that bounds built from them hold for the float vectors.
+    /// </summary>
+    public static (float Residual, float CodeNorm) QuantizationError(ReadOnlySpan<float> vector, ReadOnlySpan<sbyte> codes, float scale)
+    {
+        double residual = 0;
+        double code = 0;
+        for (var i = 0; i < vector.Length; i++)
+        {
+            var dequantized = (double)scale * codes[i];
+            var difference = vector[i] - dequantized;
+            residual += difference * difference;
+            code += dequantized * dequantized;
+        }
+
+        return (RoundUp(Math.Sqrt(residual)), RoundUp(Math.Sqrt(code)));
+    }
+
+    private static float RoundUp(double value) => MathF.BitIncrement((float)value);
+
     private static double Norm(ReadOnlySpan<float> vector)
     {
         double sum = 0;

@@ -1,13 +1,34 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace RagPlatform.Storage.Vectors.Internal;
 
 /// <summary>
-/// Exact search over a <see cref="VectorTable"/>: every row is tested against the filter inside the scan
-/// and only rows that pass are scored, so a caller gets <c>limit</c> results whenever that many rows pass,
-/// however selective the filter. Large tables are cut into contiguous partitions scanned in parallel,
-/// each with its own bounded heap, and the heaps are merged.
+/// Search over a <see cref="VectorTable"/>: every row is tested against the filter inside the scan and
+/// only rows that pass are scored, so a caller gets <c>limit</c> results whenever that many rows pass,
+/// however selective the filter. The scan reads the int8 copy of the rows, a quarter of the bytes of
+/// the float vectors (a scan is bound by memory bandwidth), and the rows it keeps are scored again in
+/// 32-bit floats. Large tables are cut into contiguous partitions scanned in parallel.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Exact search (<see cref="VectorQuantization.None"/>) gives exactly the rows and float scores that
+/// scoring every permitted row in floats would, without reading every float. For a row <c>v</c> with
+/// int8 copy <c>v' = scale * codes</c> and a query <c>q</c> with copy <c>q'</c>,
+/// <c>v·q - v'·q' = (v - v')·q + v'·(q - q')</c>, so by Cauchy–Schwarz the int8 score is within
+/// <c>|v - v'| |q| + |v'| |q - q'|</c> of the exact one (<see cref="Int8Query.Bound"/>).
+/// The scan keeps the <c>limit</c> best lower bounds; the <c>limit</c>-th of them, L, is a score that at
+/// least <c>limit</c> rows reach, so a row whose upper bound is below L cannot be among the best, and
+/// only rows at or above it are scored in floats. With 384-d embeddings the bound is about 0.02 of
+/// cosine, and a few hundred rows are rescored instead of tens of thousands. Should the bounds be
+/// loose for some data (many near-identical rows), more rows are rescored: slower, never wrong.
+/// </para>
+/// <para>
+/// <see cref="VectorQuantization.Int8"/> rescores a fixed number of the best int8 scores instead
+/// (<c>limit * RescoreFactor</c>), whatever the bounds say: its cost never depends on the data, and a row
+/// just outside that budget may be missed.
+/// </para>
+/// </remarks>
 internal static class VectorScanner
 {
     /// <summary>
@@ -16,7 +37,7 @@ internal static class VectorScanner
     /// </summary>
     private const int PartitionsPerThread = 4;
 
-    /// <summary>The best <paramref name="limit"/> rows for the normalised <paramref name="query"/>, best first, with exact cosine scores.</summary>
+    /// <summary>The best <paramref name="limit"/> rows for the normalised <paramref name="query"/>, best first, with their float scores.</summary>
     public static ScoredRow[] Search(
         VectorTable table,
         float[] query,
@@ -32,49 +53,67 @@ internal static class VectorScanner
             return [];
         }
 
-        if (!table.HasInt8)
+        var prepared = new Int8Query(query);
+        if (options.Quantization == VectorQuantization.Int8)
         {
-            return Merge(ScanPartitions(table, count, limit, options, (start, end, heap) => ScanFloat(table, query, filter, start, end, heap), cancellationToken), limit);
+            var budget = (int)Math.Min((long)limit * options.RescoreFactor, count);
+            var best = ScanPartitions(table, count, budget, exact: false, options, (start, end, partition) => Scan(table, prepared, filter, start, end, partition), cancellationToken);
+            var approximate = best.SelectMany(p => p.Best.Items.ToArray()).ToArray();
+            Array.Sort(approximate, static (a, b) => b.Score.CompareTo(a.Score));
+            return Rescore(table, query, approximate.Take(budget), limit);
         }
 
-        var quantized = new sbyte[query.Length];
-        VectorMath.QuantizeInt8(query, quantized);
-        var wide = new short[query.Length];
-        for (var i = 0; i < wide.Length; i++)
-        {
-            wide[i] = quantized[i];
-        }
-
-        var candidates = (int)Math.Min((long)limit * options.RescoreFactor, count);
-        var approximate = Merge(ScanPartitions(table, count, candidates, options, (start, end, heap) => ScanInt8(table, wide, filter, start, end, heap), cancellationToken), candidates);
-        return Rescore(table, query, approximate, limit);
+        var partitions = ScanPartitions(table, count, limit, exact: true, options, (start, end, partition) => ScanBounded(table, prepared, filter, start, end, partition), cancellationToken);
+        var floor = LimitthLowerBound(partitions, limit);
+        return Rescore(table, query, partitions.SelectMany(p => p.Candidates!).Where(c => c.Score >= floor), limit);
     }
 
-    /// <summary>The exact score of each candidate; the best <paramref name="limit"/>, best first.</summary>
-    private static ScoredRow[] Rescore(VectorTable table, ReadOnlySpan<float> query, ScoredRow[] candidates, int limit)
+    /// <summary>
+    /// The <paramref name="limit"/>-th best lower bound over all partitions: at least that many rows score
+    /// at least this. Minus infinity when fewer rows passed the filter (then every one is a candidate).
+    /// </summary>
+    private static float LimitthLowerBound(Partition[] partitions, int limit)
     {
-        var exact = new ScoredRow[candidates.Length];
-        for (var i = 0; i < candidates.Length; i++)
+        var lower = partitions.SelectMany(p => p.Best.Items.ToArray()).Select(r => r.Score).ToArray();
+        if (lower.Length < limit)
         {
-            var row = candidates[i].Row;
-            exact[i] = new ScoredRow(TensorPrimitives.Dot(table.Vector(row), query), row);
+            return float.NegativeInfinity;
         }
 
-        Array.Sort(exact, (a, b) => b.Score.CompareTo(a.Score));
-        return exact.Length > limit ? exact[..limit] : exact;
+        Array.Sort(lower);
+        return lower[^limit];
     }
 
-    private static TopK[] ScanPartitions(VectorTable table, int count, int capacity, VectorIndexOptions options, Action<int, int, TopK> scan, CancellationToken cancellationToken)
+    /// <summary>
+    /// The float score of each candidate; the best <paramref name="limit"/>, best first. Equal scores go
+    /// in chunk-id order, so that which of several equal rows make the cut does not depend on the row
+    /// layout (exact search has every row that ties with the last one kept among its candidates).
+    /// </summary>
+    private static ScoredRow[] Rescore(VectorTable table, ReadOnlySpan<float> query, IEnumerable<ScoredRow> candidates, int limit)
+    {
+        var exact = new List<ScoredRow>();
+        foreach (var candidate in candidates)
+        {
+            var row = candidate.Row;
+            exact.Add(new ScoredRow(TensorPrimitives.Dot(table.Vector(row), query), row));
+        }
+
+        var chunkIds = table.ChunkIds;
+        exact.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(chunkIds[a.Row], chunkIds[b.Row]));
+        return exact.Count > limit ? [.. exact[..limit]] : [.. exact];
+    }
+
+    private static Partition[] ScanPartitions(VectorTable table, int count, int capacity, bool exact, VectorIndexOptions options, Action<int, int, Partition> scan, CancellationToken cancellationToken)
     {
         var work = (long)count * table.Dimensions;
         var threads = Math.Max(1, options.MaxSearchParallelism);
-        var partitions = threads == 1 ? 1 : (int)Math.Clamp(work / options.MinFloatsPerPartition, 1, threads * PartitionsPerThread);
-        var heaps = new TopK[partitions];
+        var partitions = threads == 1 ? 1 : (int)Math.Clamp(work / options.MinCodesPerPartition, 1, threads * PartitionsPerThread);
+        var results = new Partition[partitions];
         if (partitions == 1)
         {
-            heaps[0] = new TopK(capacity);
-            scan(0, count, heaps[0]);
-            return heaps;
+            results[0] = new Partition(capacity, exact);
+            scan(0, count, results[0]);
+            return results;
         }
 
         var size = (count + partitions - 1) / partitions;
@@ -84,67 +123,28 @@ internal static class VectorScanner
             new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken },
             p =>
             {
-                var heap = new TopK(capacity);
+                var partition = new Partition(capacity, exact);
                 var start = p * size;
-                scan(start, Math.Min(count, start + size), heap);
-                heaps[p] = heap;
+                scan(start, Math.Min(count, start + size), partition);
+                results[p] = partition;
             });
-        return heaps;
+        return results;
     }
 
-    private static ScoredRow[] Merge(TopK[] heaps, int limit)
+    /// <summary>Keeps the best int8 scores.</summary>
+    private static void Scan(VectorTable table, Int8Query query, CompiledFilter filter, int start, int end, Partition partition)
     {
-        var total = 0;
-        foreach (var heap in heaps)
-        {
-            total += heap.Count;
-        }
-
-        var all = new ScoredRow[total];
-        var at = 0;
-        foreach (var heap in heaps)
-        {
-            heap.Items.CopyTo(all.AsSpan(at));
-            at += heap.Count;
-        }
-
-        Array.Sort(all, (a, b) => b.Score.CompareTo(a.Score));
-        return all.Length > limit ? all[..limit] : all;
-    }
-
-    private static void ScanFloat(VectorTable table, float[] query, CompiledFilter filter, int start, int end, TopK heap)
-    {
-        var vectors = table.Vectors;
-        var groups = table.AccessGroupIds;
-        var permitted = filter.PermittedGroups;
-        var more = filter.HasMore;
-        var d = query.Length;
-        var threshold = heap.Threshold;
-        for (var row = start; row < end; row++)
-        {
-            if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
-            {
-                continue;
-            }
-
-            var score = TensorPrimitives.Dot(new ReadOnlySpan<float>(vectors, row * d, d), query);
-            if (score > threshold)
-            {
-                heap.Add(score, row);
-                threshold = heap.Threshold;
-            }
-        }
-    }
-
-    private static void ScanInt8(VectorTable table, short[] query, CompiledFilter filter, int start, int end, TopK heap)
-    {
-        var quantized = table.Quantized;
+        var codes = table.Quantized;
         var scales = table.Scales;
         var groups = table.AccessGroupIds;
         var permitted = filter.PermittedGroups;
         var more = filter.HasMore;
-        var d = query.Length;
-        var threshold = heap.Threshold;
+        var d = query.Codes.Length;
+        var wholeBlocks = Int8Dot.HasWholeBlocks(d);
+        ref var codesStart = ref MemoryMarshal.GetArrayDataReference(codes);
+        ref var queryStart = ref MemoryMarshal.GetArrayDataReference(query.Codes);
+        var best = partition.Best;
+        var threshold = best.Threshold;
         for (var row = start; row < end; row++)
         {
             if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
@@ -152,12 +152,67 @@ internal static class VectorScanner
                 continue;
             }
 
-            var score = Int8Dot.Dot(new ReadOnlySpan<sbyte>(quantized, row * d, d), query) * scales[row];
+            var dot = wholeBlocks ? Int8Dot.DotWholeBlocks(ref codesStart, row, ref queryStart, d) : Int8Dot.Dot(new ReadOnlySpan<sbyte>(codes, row * d, d), query.Codes);
+            var score = dot * (scales[row] * query.Scale);
             if (score > threshold)
             {
-                heap.Add(score, row);
-                threshold = heap.Threshold;
+                best.Add(score, row);
+                threshold = best.Threshold;
             }
         }
+    }
+
+    /// <summary>
+    /// Keeps the best lower bounds, and as candidates every row whose upper bound reaches the worst of them
+    /// so far (which only rises, so no row that can reach the final one is left out).
+    /// </summary>
+    private static void ScanBounded(VectorTable table, Int8Query query, CompiledFilter filter, int start, int end, Partition partition)
+    {
+        var codes = table.Quantized;
+        var scales = table.Scales;
+        var residuals = table.Residuals;
+        var codeNorms = table.CodeNorms;
+        var groups = table.AccessGroupIds;
+        var permitted = filter.PermittedGroups;
+        var more = filter.HasMore;
+        var d = query.Codes.Length;
+        var wholeBlocks = Int8Dot.HasWholeBlocks(d);
+        ref var codesStart = ref MemoryMarshal.GetArrayDataReference(codes);
+        ref var queryStart = ref MemoryMarshal.GetArrayDataReference(query.Codes);
+        var best = partition.Best;
+        var candidates = partition.Candidates!;
+        var threshold = best.Threshold;
+        for (var row = start; row < end; row++)
+        {
+            if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
+            {
+                continue;
+            }
+
+            var dot = wholeBlocks ? Int8Dot.DotWholeBlocks(ref codesStart, row, ref queryStart, d) : Int8Dot.Dot(new ReadOnlySpan<sbyte>(codes, row * d, d), query.Codes);
+            var score = dot * (scales[row] * query.Scale);
+            var bound = query.Bound(residuals[row], codeNorms[row]);
+            var upper = score + bound;
+            if (upper < threshold)
+            {
+                continue;
+            }
+
+            candidates.Add(new ScoredRow(upper, row));
+            var lower = score - bound;
+            if (lower > threshold)
+            {
+                best.Add(lower, row);
+                threshold = best.Threshold;
+            }
+        }
+    }
+
+    /// <summary>What one partition's scan keeps: the best scores (int8 scores, or lower bounds), and for exact search the candidates with their upper bounds.</summary>
+    private sealed class Partition(int capacity, bool exact)
+    {
+        public TopK Best { get; } = new(capacity);
+
+        public List<ScoredRow>? Candidates { get; } = exact ? [] : null;
     }
 }

@@ -4,7 +4,8 @@ namespace RagPlatform.Storage.Vectors.Internal;
 
 /// <summary>
 /// The rows of the index in a layout made for scanning: one contiguous slab of <see cref="Dimensions"/>
-/// floats per row (and, with int8 scoring, a slab of sbytes and a scale per row), and per-row arrays of
+/// floats per row, its int8 copy (a slab of sbytes, with per row the scale and the bounds of the copy's
+/// error that let an int8 scan decide which rows can be in an exact top k), and per-row arrays of
 /// the filterable fields, with tenant and ACL together interned as one int (<see cref="AccessGroups"/>).
 /// A dictionary maps chunk ids to rows and documents to their chunk ids. Rows are dense: a deleted row is
 /// filled with the last one, so a scan never meets a hole. Not thread-safe: the index serialises writers
@@ -16,11 +17,12 @@ internal sealed class VectorTable
 
     private readonly Dictionary<string, int> _rowsByChunk = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, HashSet<string>> _chunksByDocument = [];
-    private readonly bool _int8;
 
     private float[] _vectors = [];
     private sbyte[] _quantized = [];
     private float[] _scales = [];
+    private float[] _residuals = [];
+    private float[] _codeNorms = [];
     private string[] _chunkIds = [];
     private Guid[] _documentIds = [];
     private int[] _versions = [];
@@ -31,15 +33,8 @@ internal sealed class VectorTable
     private int _capacity;
     private int _count;
 
-    public VectorTable(bool int8)
-    {
-        _int8 = int8;
-    }
-
     /// <summary>The (tenant, ACL) pairs that <see cref="AccessGroupIds"/> refer to.</summary>
     public AccessGroups Access { get; private set; } = new();
-
-    public bool HasInt8 => _int8;
 
     /// <summary>Dimensions of every row; 0 while the table is empty (the next vector fixes them again).</summary>
     public int Dimensions { get; private set; }
@@ -50,7 +45,14 @@ internal sealed class VectorTable
 
     public sbyte[] Quantized => _quantized;
 
+    /// <summary>Per row: <c>vector ≈ Quantized * scale</c>.</summary>
     public float[] Scales => _scales;
+
+    /// <summary>Per row: the L2 norm of <c>vector - Quantized * scale</c>, rounded up.</summary>
+    public float[] Residuals => _residuals;
+
+    /// <summary>Per row: the L2 norm of <c>Quantized * scale</c>, rounded up.</summary>
+    public float[] CodeNorms => _codeNorms;
 
     public string[] ChunkIds => _chunkIds;
 
@@ -153,12 +155,9 @@ internal sealed class VectorTable
     /// <summary>Derives the int8 copies once every loaded vector is in place.</summary>
     public void EndLoad()
     {
-        if (_int8)
+        for (var row = 0; row < _count; row++)
         {
-            for (var row = 0; row < _count; row++)
-            {
-                _scales[row] = VectorMath.QuantizeInt8(Vector(row), _quantized.AsSpan(row * Dimensions, Dimensions));
-            }
+            Quantize(row);
         }
 
         if (_count == 0)
@@ -233,10 +232,16 @@ internal sealed class VectorTable
         _metadata[row] = chunk.Metadata;
         var vector = _vectors.AsSpan(row * Dimensions, Dimensions);
         chunk.Vector.CopyTo(vector);
-        if (_int8)
-        {
-            _scales[row] = VectorMath.QuantizeInt8(vector, _quantized.AsSpan(row * Dimensions, Dimensions));
-        }
+        Quantize(row);
+    }
+
+    private void Quantize(int row)
+    {
+        var vector = Vector(row);
+        var codes = _quantized.AsSpan(row * Dimensions, Dimensions);
+        var scale = VectorMath.QuantizeInt8(vector, codes);
+        _scales[row] = scale;
+        (_residuals[row], _codeNorms[row]) = VectorMath.QuantizationError(vector, codes, scale);
     }
 
     private void SetAcl(Guid documentId, string[] acl)
@@ -270,11 +275,10 @@ internal sealed class VectorTable
         {
             var d = Dimensions;
             Array.Copy(_vectors, last * d, _vectors, row * d, d);
-            if (_int8)
-            {
-                Array.Copy(_quantized, last * d, _quantized, row * d, d);
-                _scales[row] = _scales[last];
-            }
+            Array.Copy(_quantized, last * d, _quantized, row * d, d);
+            _scales[row] = _scales[last];
+            _residuals[row] = _residuals[last];
+            _codeNorms[row] = _codeNorms[last];
 
             _chunkIds[row] = _chunkIds[last];
             _documentIds[row] = _documentIds[last];
@@ -319,13 +323,12 @@ internal sealed class VectorTable
         var vectors = GC.AllocateUninitializedArray<float>(capacity * d);
         _vectors.AsSpan(0, _count * d).CopyTo(vectors);
         _vectors = vectors;
-        if (_int8)
-        {
-            var quantized = GC.AllocateUninitializedArray<sbyte>(capacity * d);
-            _quantized.AsSpan(0, _count * d).CopyTo(quantized);
-            _quantized = quantized;
-            Array.Resize(ref _scales, capacity);
-        }
+        var quantized = GC.AllocateUninitializedArray<sbyte>(capacity * d);
+        _quantized.AsSpan(0, _count * d).CopyTo(quantized);
+        _quantized = quantized;
+        Array.Resize(ref _scales, capacity);
+        Array.Resize(ref _residuals, capacity);
+        Array.Resize(ref _codeNorms, capacity);
 
         Array.Resize(ref _chunkIds, capacity);
         Array.Resize(ref _documentIds, capacity);
