@@ -44,6 +44,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
     private readonly SemaphoreSlim _writer = new(1, 1);
 
     private long _snapshotBytes;
+    private int _searching;
     private string? _writeFailure;
     private volatile bool _disposed;
 
@@ -341,7 +342,20 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
             return [];
         }
 
-        var rows = VectorScanner.Search(_table, normalized, compiled, limit, _options, cancellationToken);
+        // Cores that other searches are not already scanning on: splitting one scan across threads cuts its
+        // latency when it runs alone, but under concurrent searches it only adds hand-offs.
+        var concurrent = Interlocked.Increment(ref _searching);
+        ScoredRow[] rows;
+        try
+        {
+            var threads = Math.Max(1, _options.MaxSearchParallelism - (concurrent - 1));
+            rows = VectorScanner.Search(_table, normalized, compiled, limit, threads, _options, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _searching);
+        }
+
         var hits = new ScoredChunk[rows.Length];
         for (var i = 0; i < rows.Length; i++)
         {

@@ -39,7 +39,7 @@ public sealed class VectorIndexOptions
     [Range(1, long.MaxValue)]
     public long LogCompactionBytes { get; init; } = 64L * 1024 * 1024;
 
-    /// <summary>Threads one search may use; the default is every core.</summary>
+    /// <summary>Threads one search may use when it runs alone (each search running beside it takes one away); the default is every core.</summary>
     [Range(1, 1024)]
     public int MaxSearchParallelism { get; init; } = Environment.ProcessorCount;
 

@@ -37,12 +37,13 @@ internal static class VectorScanner
     /// </summary>
     private const int PartitionsPerThread = 4;
 
-    /// <summary>The best <paramref name="limit"/> rows for the normalised <paramref name="query"/>, best first, with their float scores.</summary>
+    /// <summary>The best <paramref name="limit"/> rows for the normalised <paramref name="query"/>, best first, with their float scores, scanned on up to <paramref name="threads"/> threads.</summary>
     public static ScoredRow[] Search(
         VectorTable table,
         float[] query,
         CompiledFilter filter,
         int limit,
+        int threads,
         VectorIndexOptions options,
         CancellationToken cancellationToken)
     {
@@ -57,13 +58,13 @@ internal static class VectorScanner
         if (options.Quantization == VectorQuantization.Int8)
         {
             var budget = (int)Math.Min((long)limit * options.RescoreFactor, count);
-            var best = ScanPartitions(table, count, budget, exact: false, options, (start, end, partition) => Scan(table, prepared, filter, start, end, partition), cancellationToken);
+            var best = ScanPartitions(table, count, budget, exact: false, threads, options, (start, end, partition) => Scan(table, prepared, filter, start, end, partition), cancellationToken);
             var approximate = best.SelectMany(p => p.Best.Items.ToArray()).ToArray();
             Array.Sort(approximate, static (a, b) => b.Score.CompareTo(a.Score));
             return Rescore(table, query, approximate.Take(budget), limit);
         }
 
-        var partitions = ScanPartitions(table, count, limit, exact: true, options, (start, end, partition) => ScanBounded(table, prepared, filter, start, end, partition), cancellationToken);
+        var partitions = ScanPartitions(table, count, limit, exact: true, threads, options, (start, end, partition) => ScanBounded(table, prepared, filter, start, end, partition), cancellationToken);
         var floor = LimitthLowerBound(partitions, limit);
         return Rescore(table, query, partitions.SelectMany(p => p.Candidates!).Where(c => c.Score >= floor), limit);
     }
@@ -103,10 +104,9 @@ internal static class VectorScanner
         return exact.Count > limit ? [.. exact[..limit]] : [.. exact];
     }
 
-    private static Partition[] ScanPartitions(VectorTable table, int count, int capacity, bool exact, VectorIndexOptions options, Action<int, int, Partition> scan, CancellationToken cancellationToken)
+    private static Partition[] ScanPartitions(VectorTable table, int count, int capacity, bool exact, int threads, VectorIndexOptions options, Action<int, int, Partition> scan, CancellationToken cancellationToken)
     {
         var work = (long)count * table.Dimensions;
-        var threads = Math.Max(1, options.MaxSearchParallelism);
         var partitions = threads == 1 ? 1 : (int)Math.Clamp(work / options.MinCodesPerPartition, 1, threads * PartitionsPerThread);
         var results = new Partition[partitions];
         if (partitions == 1)
