@@ -168,11 +168,11 @@ internal static class Bm25Searcher
         var touched = scratch.Touched;
         var positions = scratch.Positions;
         Array.Clear(positions, 0, lists.Count);
-        var count = 0;
         var maxDoc = leaf.AtomicReader.MaxDoc;
+        int count;
         try
         {
-            Accumulate(lists, accepted, maxDoc, scores, touched, positions, ref count);
+            count = Accumulate(lists, accepted, maxDoc, scores, touched, positions);
         }
         catch
         {
@@ -189,8 +189,10 @@ internal static class Bm25Searcher
         }
     }
 
-    private static void Accumulate(List<PostingsList> lists, Acceptance accepted, int maxDoc, float[] scores, int[] touched, int[] positions, ref int count)
+    /// <summary>Adds every posting's contribution to its document's score; returns how many documents were touched.</summary>
+    private static int Accumulate(List<PostingsList> lists, Acceptance accepted, int maxDoc, float[] scores, int[] touched, int[] positions)
     {
+        var count = 0;
         for (var start = 0; start < maxDoc; start += Scratch.Stretch)
         {
             var end = (int)Math.Min((long)start + Scratch.Stretch, maxDoc);
@@ -199,14 +201,17 @@ internal static class Bm25Searcher
                 var list = lists[l];
                 var postings = list.Postings;
                 var docs = postings.Docs;
+                var length = postings.Count;
+                var weight = list.Weight;
+                var scoring = list.Scoring;
                 var i = positions[l];
-                for (; i < postings.Count && docs[i] < end; i++)
+                for (; i < length && docs[i] < end; i++)
                 {
                     // Without branches on the filter and on the first touch, which are as good as random:
                     // a mispredicted branch costs more than scoring a posting for nothing.
                     var doc = docs[i];
                     var pass = accepted.Bit(doc);
-                    var score = Score(list.Weight, postings.Freq(i), list.Scoring, doc);
+                    var score = Score(weight, postings.Freq(i), scoring, doc);
                     var before = scores[doc];
                     touched[count] = doc;
                     count += (before == 0 ? 1 : 0) & pass;
@@ -216,6 +221,8 @@ internal static class Bm25Searcher
                 positions[l] = i;
             }
         }
+
+        return count;
     }
 
     private static bool HasTerms(TermState?[][][] states, int leaf)
