@@ -181,11 +181,18 @@ internal static class Bm25Searcher
             throw;
         }
 
+        // Most documents score below the worst of a full top k: compare first, offer only those that may get in.
+        var floor = top.Floor;
         for (var i = 0; i < count; i++)
         {
             var doc = touched[i];
-            top.Offer(scores[doc], leaf.DocBase + doc);
+            var score = scores[doc];
             scores[doc] = 0;
+            if (score >= floor)
+            {
+                top.Offer(score, leaf.DocBase + doc);
+                floor = top.Floor;
+            }
         }
     }
 
@@ -342,6 +349,9 @@ internal static class Bm25Searcher
     private sealed class TopHits(int limit)
     {
         private readonly List<ScoreDoc> _heap = new(Math.Min(limit, 1024));
+
+        /// <summary>The lowest score that may still get in (ties are decided by document number): none until the heap is full.</summary>
+        public float Floor => _heap.Count < limit ? float.NegativeInfinity : _heap[0].Score;
 
         public void Offer(float score, int doc)
         {
