@@ -35,6 +35,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
     private readonly ExactLengthBm25Similarity _similarity;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly AccessFilterCache _accessFilters = new();
+    private readonly PostingsCache _postings = new(PostingsCache.DefaultCapacityBytes);
     private readonly (string Field, float Weight)[] _searchedFields;
     private readonly ChunkDocumentBuilder _documents;
     private volatile Engine _engine;
@@ -193,7 +194,7 @@ public sealed class LuceneKeywordIndex : IKeywordIndex, IDisposable
             return ValueTask.FromResult<IReadOnlyList<ScoredChunk>>([]);
         }
 
-        var scoreDocs = Bm25Searcher.Search(searcher, _similarity, terms, _searchedFields, luceneFilter, Math.Min(limit, Math.Max(1, searcher.IndexReader.MaxDoc)));
+        var scoreDocs = Bm25Searcher.Search(searcher, _similarity, terms, _searchedFields, luceneFilter, Math.Min(limit, Math.Max(1, searcher.IndexReader.MaxDoc)), _postings);
         if (scoreDocs.Length == 0)
         {
             return ValueTask.FromResult<IReadOnlyList<ScoredChunk>>([]);

@@ -70,7 +70,7 @@ public sealed class Bm25SearcherTests
             }
 
             var filter = KeywordFilters.TenantAndAcl("t1", rng.Next(2) == 0 ? ["public"] : ["public", "group:eng"]);
-            var mine = Bm25Searcher.Search(searcher, similarity, terms, fields, filter, 25);
+            var mine = Bm25Searcher.Search(searcher, similarity, terms, fields, filter, 25, new PostingsCache(PostingsCache.DefaultCapacityBytes));
             var lucene = searcher.Search(new FilteredQuery(LuceneQuery(terms, fields), filter), 25).ScoreDocs;
 
             Assert.Equal(lucene.Length, mine.Length);

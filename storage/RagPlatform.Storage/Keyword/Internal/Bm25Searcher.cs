@@ -10,9 +10,10 @@ namespace RagPlatform.Storage.Keyword.Internal;
 /// Lucene's own path (a BooleanQuery of TermQuery clauses) opens a terms enumerator and a postings
 /// enumerator per term and segment, and with memory-mapped files each of those clones an input that
 /// Lucene.Net tracks with weak references; at 100,000 chunks that setup and the garbage it made cost
-/// more than the scoring. Here each segment and field gets one terms enumerator and one reused
-/// postings enumerator, and scores add up in a per-thread array. The ranking is the same: the
-/// formula is <see cref="ExactLengthBm25Similarity"/>'s, and ties go to the lower document number.
+/// more than the scoring. Here each segment and field gets one terms enumerator, postings and field
+/// lengths are read from <see cref="PostingsCache"/>'s arrays, and scores add up in a per-thread
+/// array. The ranking is the same: the formula is <see cref="ExactLengthBm25Similarity"/>'s, and ties
+/// go to the lower document number.
 /// </summary>
 internal static class Bm25Searcher
 {
@@ -25,7 +26,8 @@ internal static class Bm25Searcher
         List<KeyValuePair<string, int>> queryTerms,
         IReadOnlyList<(string Field, float Weight)> fields,
         Filter filter,
-        int limit)
+        int limit,
+        PostingsCache cache)
     {
         var leaves = searcher.IndexReader.Leaves;
         var terms = queryTerms.Select(t => (Bytes: new BytesRef(t.Key), Count: t.Value)).OrderBy(t => t.Bytes).ToArray();
@@ -44,13 +46,12 @@ internal static class Bm25Searcher
             var docFreqs = new long[terms.Length];
             for (var l = 0; l < leaves.Count; l++)
             {
-                var cached = SegmentEnums.For(leaves[l].AtomicReader, field);
-                if (cached is null)
+                var termsEnum = SegmentTerms.For(leaves[l].AtomicReader, field);
+                if (termsEnum is null)
                 {
                     continue;
                 }
 
-                var termsEnum = cached.Terms;
                 var leafStates = new TermState?[terms.Length];
                 var any = false;
                 for (var t = 0; t < terms.Length; t++)
@@ -90,26 +91,20 @@ internal static class Bm25Searcher
             return [];
         }
 
-        // Pass 2: per segment, add up each term's BM25 contribution for the documents the filter accepts.
-        var scratch = t_scratch ??= new Scratch();
+        // Pass 2: per segment, score the documents the filter accepts.
         var top = new TopHits(limit);
+        var lists = new List<PostingsList>();
         for (var l = 0; l < leaves.Count; l++)
         {
             var leaf = leaves[l];
+            if (!HasTerms(states, l) || Accepted(filter, leaf) is not { } accepted)
+            {
+                continue;
+            }
+
+            // The segment's lists field by field and term by term: the order in which a document's
+            // contributions are added up, as it always has been, so that scores stay the same floats.
             var reader = leaf.AtomicReader;
-            if (!HasTerms(states, l))
-            {
-                continue;
-            }
-
-            var accepted = Accepted(filter, leaf);
-            if (accepted is null)
-            {
-                continue;
-            }
-
-            var scores = scratch.Scores(reader.MaxDoc);
-            var touched = scratch.Touched;
             try
             {
                 for (var f = 0; f < fields.Count; f++)
@@ -120,56 +115,121 @@ internal static class Bm25Searcher
                     }
 
                     var termsEnum = enums[f][l]!;
-                    var norms = reader.GetNormValues(fields[f].Field);
-                    var constant = similarity.K1 * (1 - similarity.B);
-                    var perToken = similarity.K1 * similarity.B / averageLengths[f];
-                    var cached = SegmentEnums.For(reader, fields[f].Field)!;
-                    var docs = cached.Docs;
+                    var scoring = new FieldScoring(
+                        cache.Lengths(reader, fields[f].Field),
+                        similarity.K1,
+                        similarity.K1 * (1 - similarity.B),
+                        similarity.K1 * similarity.B / averageLengths[f]);
                     for (var t = 0; t < terms.Length; t++)
                     {
-                        if (leafStates[t] is not { } state)
+                        if (leafStates[t] is { } state)
                         {
-                            continue;
-                        }
-
-                        termsEnum.SeekExact(terms[t].Bytes, state);
-                        docs = termsEnum.Docs(accepted, docs, DocsFlags.FREQS);
-                        var weight = weights[f][t];
-                        int doc;
-                        while ((doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
-                        {
-                            float freq = docs.Freq;
-                            var norm = norms is null ? similarity.K1 : constant + (perToken * norms.Get(doc));
-                            var score = weight * freq / (freq + norm);
-                            if (scores[doc] == 0)
-                            {
-                                touched.Add(doc);
-                            }
-
-                            scores[doc] += score;
+                            termsEnum.SeekExact(terms[t].Bytes, state);
+                            lists.Add(new PostingsList(cache.Get(reader, fields[f].Field, terms[t].Bytes, termsEnum), weights[f][t], scoring));
                         }
                     }
-
-                    cached.Docs = docs;
                 }
-            }
-            catch
-            {
-                // The accumulators are reused by this thread's next query: leave them clean.
-                scratch.Reset();
-                throw;
-            }
 
-            foreach (var doc in touched)
-            {
-                top.Offer(scores[doc], leaf.DocBase + doc);
-                scores[doc] = 0;
+                TermAtATime(lists, leaf, new Acceptance(accepted), top);
             }
+            finally
+            {
+                foreach (var list in lists)
+                {
+                    PostingsCache.Return(list.Postings);
+                }
 
-            touched.Clear();
+                lists.Clear();
+            }
         }
 
         return top.ToSortedArray();
+    }
+
+    /// <summary>BM25 of one posting: the one place the formula is written, so that every path rounds alike.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Score(float weight, float freq, FieldScoring field, int doc)
+    {
+        // A segment without norms for the field (none indexed there): no length normalisation, as Lucene does.
+        var norm = field.Lengths is null ? field.K1 : field.Constant + (field.PerToken * field.Lengths[doc]);
+        return weight * freq / (freq + norm);
+    }
+
+    /// <summary>
+    /// Every posting of every list, added up per document: exhaustive, and cheap per posting. The
+    /// segment is taken a stretch of documents at a time, all lists over each stretch, so that the
+    /// accumulators and field lengths being updated stay in the nearest caches.
+    /// </summary>
+    private static void TermAtATime(List<PostingsList> lists, AtomicReaderContext leaf, Acceptance accepted, TopHits top)
+    {
+        var scratch = t_scratch ??= new Scratch();
+        scratch.Prepare(leaf.AtomicReader.MaxDoc, lists.Count);
+        var scores = scratch.Scores;
+        var touched = scratch.Touched;
+        var positions = scratch.Positions;
+        Array.Clear(positions, 0, lists.Count);
+        var maxDoc = leaf.AtomicReader.MaxDoc;
+        int count;
+        try
+        {
+            count = Accumulate(lists, accepted, maxDoc, scores, touched, positions);
+        }
+        catch
+        {
+            // The accumulators are reused by this thread's next query: leave them clean.
+            Array.Clear(scores, 0, maxDoc);
+            throw;
+        }
+
+        // Most documents score below the worst of a full top k: compare first, offer only those that may get in.
+        var floor = top.Floor;
+        for (var i = 0; i < count; i++)
+        {
+            var doc = touched[i];
+            var score = scores[doc];
+            scores[doc] = 0;
+            if (score >= floor)
+            {
+                top.Offer(score, leaf.DocBase + doc);
+                floor = top.Floor;
+            }
+        }
+    }
+
+    /// <summary>Adds every posting's contribution to its document's score; returns how many documents were touched.</summary>
+    private static int Accumulate(List<PostingsList> lists, Acceptance accepted, int maxDoc, float[] scores, int[] touched, int[] positions)
+    {
+        var count = 0;
+        for (var start = 0; start < maxDoc; start += Scratch.Stretch)
+        {
+            var end = (int)Math.Min((long)start + Scratch.Stretch, maxDoc);
+            for (var l = 0; l < lists.Count; l++)
+            {
+                var list = lists[l];
+                var postings = list.Postings;
+                var docs = postings.Docs;
+                var length = postings.Count;
+                var weight = list.Weight;
+                var scoring = list.Scoring;
+                var i = positions[l];
+                for (; i < length && docs[i] < end; i++)
+                {
+                    // Without branches on the filter and on the first touch, which are as good as random:
+                    // a mispredicted branch costs more than scoring a posting for nothing.
+                    var doc = docs[i];
+                    var pass = accepted.Bit(doc);
+                    var score = Score(weight, postings.Freq(i), scoring, doc);
+                    var before = scores[doc];
+                    touched[count] = doc;
+                    count += (before == 0 ? 1 : 0) & pass;
+                    scores[doc] = before + (pass != 0 ? score : 0);
+                }
+
+                positions[l] = i;
+            }
+        }
+
+        return count;
     }
 
     private static bool HasTerms(TermState?[][][] states, int leaf)
@@ -211,59 +271,77 @@ internal static class Bm25Searcher
     }
 
     /// <summary>
-    /// A segment's terms and postings enumerators for one field, kept per thread across queries:
-    /// creating them clones memory-mapped inputs, which Lucene.Net makes costly. Keyed weakly by the
-    /// segment's core, so they go when the segment goes; a segment that is searched is open, so the
-    /// enumerators of its core are valid whenever they are used.
+    /// A segment's terms enumerator for one field, kept per thread across queries: creating one clones
+    /// memory-mapped inputs, which Lucene.Net makes costly. Keyed weakly by the segment's core, so it
+    /// goes when the segment goes; a segment that is searched is open, so the enumerator of its core is
+    /// valid whenever it is used.
     /// </summary>
-    private sealed class SegmentEnums(TermsEnum terms)
+    private static class SegmentTerms
     {
         [ThreadStatic]
-        private static ConditionalWeakTable<object, Dictionary<string, SegmentEnums?>>? t_cache;
+        private static ConditionalWeakTable<object, Dictionary<string, TermsEnum?>>? t_cache;
 
-        public TermsEnum Terms { get; } = terms;
-
-        public DocsEnum? Docs { get; set; }
-
-        public static SegmentEnums? For(AtomicReader reader, string field)
+        public static TermsEnum? For(AtomicReader reader, string field)
         {
             var cache = t_cache ??= [];
-            var byField = cache.GetValue(reader.CoreCacheKey, static _ => new Dictionary<string, SegmentEnums?>(StringComparer.Ordinal));
-            if (!byField.TryGetValue(field, out var enums))
+            var byField = cache.GetValue(reader.CoreCacheKey, static _ => new Dictionary<string, TermsEnum?>(StringComparer.Ordinal));
+            if (!byField.TryGetValue(field, out var terms))
             {
-                enums = reader.GetTerms(field) is { } terms ? new SegmentEnums(terms.GetEnumerator()) : null;
-                byField[field] = enums;
+                terms = reader.GetTerms(field)?.GetEnumerator();
+                byField[field] = terms;
             }
 
-            return enums;
+            return terms;
         }
     }
 
-    /// <summary>Score accumulators reused by one thread across queries (scores are positive, so 0 means untouched).</summary>
+    /// <summary>The filter's bits, read straight from the words when they are a <see cref="FixedBitSet"/> (the usual case: no deletions).</summary>
+    private readonly struct Acceptance(IBits bits)
+    {
+        private readonly long[]? _words = (bits as FixedBitSet)?.GetBits();
+
+        /// <summary>1 when the document passes, 0 when not.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Bit(int doc) => _words is not null ? (int)((ulong)_words[doc >> 6] >> doc) & 1 : (bits.Get(doc) ? 1 : 0);
+    }
+
+    /// <summary>What the length normalisation of one field needs in one segment.</summary>
+    private readonly record struct FieldScoring(float[]? Lengths, float K1, float Constant, float PerToken);
+
+    /// <summary>One term of one field in one segment: its postings and its weight (idf * field weight * count in the query * (k1 + 1)).</summary>
+    private sealed record PostingsList(Postings Postings, float Weight, FieldScoring Scoring);
+
+    /// <summary>
+    /// Score accumulators reused by one thread across queries (scores are positive, so 0 means
+    /// untouched), and room for the list of touched documents, which holds each document once at most.
+    /// </summary>
     private sealed class Scratch
     {
-        private float[] _scores = [];
+        /// <summary>Documents taken at a time: their accumulators and lengths (32 KB) stay in the first-level cache.</summary>
+        public const int Stretch = 4096;
 
-        public List<int> Touched { get; } = [];
+        public float[] Scores { get; private set; } = [];
 
-        public void Reset()
+        public int[] Touched { get; private set; } = [];
+
+        /// <summary>Per list, the next posting to read.</summary>
+        public int[] Positions { get; private set; } = [];
+
+        public void Prepare(int maxDoc, int lists)
         {
-            foreach (var doc in Touched)
+            if (Scores.Length < maxDoc)
             {
-                _scores[doc] = 0;
+                var length = Math.Max(maxDoc, Scores.Length * 2);
+                Scores = new float[length];
+
+                // One more: the last slot is written (and not counted) after every document is in.
+                Touched = new int[length + 1];
             }
 
-            Touched.Clear();
-        }
-
-        public float[] Scores(int maxDoc)
-        {
-            if (_scores.Length < maxDoc)
+            if (Positions.Length < lists)
             {
-                _scores = new float[Math.Max(maxDoc, _scores.Length * 2)];
+                Positions = new int[lists];
             }
-
-            return _scores;
         }
     }
 
@@ -271,6 +349,9 @@ internal static class Bm25Searcher
     private sealed class TopHits(int limit)
     {
         private readonly List<ScoreDoc> _heap = new(Math.Min(limit, 1024));
+
+        /// <summary>The lowest score that may still get in (ties are decided by document number): none until the heap is full.</summary>
+        public float Floor => _heap.Count < limit ? float.NegativeInfinity : _heap[0].Score;
 
         public void Offer(float score, int doc)
         {
