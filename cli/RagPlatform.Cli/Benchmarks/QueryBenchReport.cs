@@ -63,7 +63,7 @@ internal static class QueryBenchReport
         Line($"queries   {result.Queries:N0} dataset queries in a fixed shuffled order, top_k {s.TopK}, snippets on; query embedding is a cheap synthetic one, served over HTTP on loopback");
         text.AppendLine();
 
-        Line($"one caller, {s.Calls} calls per mode after {s.Warmup.TotalSeconds:0} s of warm-up (ms)");
+        Line($"one caller, {s.Calls} calls per mode after a warm-up of every query once and {s.Warmup.TotalSeconds:0} s more (ms)");
         Line($"  {"mode",-8} {"p50",7} {"p95",7} {"p99",7} {"mean",7} {"p95 w/o embed",14} {"cpu/call",9} {"short",6}");
         foreach (var m in result.Modes)
         {

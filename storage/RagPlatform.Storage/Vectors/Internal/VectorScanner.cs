@@ -37,6 +37,20 @@ internal static class VectorScanner
     /// </summary>
     private const int PartitionsPerThread = 4;
 
+    /// <summary>
+    /// Below every score a row can have (rows and queries are unit vectors, so scores and their bounds lie
+    /// within about [-1.1, 1.1]); a row pushed under it by <see cref="CompiledFilter.Penalties"/> never gets in.
+    /// </summary>
+    private const float NoScore = -2f;
+
+    /// <summary>
+    /// The share of rows passing tenant and ACL from which a scan scores every row and drops the others by
+    /// arithmetic rather than by a branch: skipping rows costs a mispredicted branch at each change between
+    /// passing and failing rows and breaks the hardware prefetcher's stream, and at 72% passing (100,000 rows
+    /// of 384-d) scoring all of them took 2.0 ms against 2.6 ms for skipping.
+    /// </summary>
+    private const double DenseShare = 0.5;
+
     /// <summary>The best <paramref name="limit"/> rows for the normalised <paramref name="query"/>, best first, with their float scores, scanned on up to <paramref name="threads"/> threads.</summary>
     public static ScoredRow[] Search(
         VectorTable table,
@@ -55,16 +69,17 @@ internal static class VectorScanner
         }
 
         var prepared = new Int8Query(query);
+        var dense = !filter.HasMore && filter.PermittedShare(table) >= DenseShare;
         if (options.Quantization == VectorQuantization.Int8)
         {
             var budget = (int)Math.Min((long)limit * options.RescoreFactor, count);
-            var best = ScanPartitions(table, count, budget, exact: false, threads, options, (start, end, partition) => Scan(table, prepared, filter, start, end, partition), cancellationToken);
+            var best = ScanPartitions(table, count, budget, exact: false, threads, options, (start, end, partition) => Scan(table, prepared, filter, dense, start, end, partition), cancellationToken);
             var approximate = best.SelectMany(p => p.Best.Items.ToArray()).ToArray();
             Array.Sort(approximate, static (a, b) => b.Score.CompareTo(a.Score));
             return Rescore(table, query, approximate.Take(budget), limit);
         }
 
-        var partitions = ScanPartitions(table, count, limit, exact: true, threads, options, (start, end, partition) => ScanBounded(table, prepared, filter, start, end, partition), cancellationToken);
+        var partitions = ScanPartitions(table, count, limit, exact: true, threads, options, (start, end, partition) => ScanBounded(table, prepared, filter, dense, start, end, partition), cancellationToken);
         var floor = LimitthLowerBound(partitions, limit);
         return Rescore(table, query, partitions.SelectMany(p => p.Candidates!).Where(c => c.Score >= floor), limit);
     }
@@ -132,32 +147,42 @@ internal static class VectorScanner
     }
 
     /// <summary>Keeps the best int8 scores.</summary>
-    private static void Scan(VectorTable table, Int8Query query, CompiledFilter filter, int start, int end, Partition partition)
+    private static void Scan(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int start, int end, Partition partition)
     {
         var codes = table.Quantized;
         var scales = table.Scales;
         var groups = table.AccessGroupIds;
         var permitted = filter.PermittedGroups;
+        var penalties = filter.Penalties;
         var more = filter.HasMore;
         var d = query.Codes.Length;
         var wholeBlocks = Int8Dot.HasWholeBlocks(d);
         ref var codesStart = ref MemoryMarshal.GetArrayDataReference(codes);
         ref var queryStart = ref MemoryMarshal.GetArrayDataReference(query.Codes);
         var best = partition.Best;
-        var threshold = best.Threshold;
+        var threshold = MathF.Max(best.Threshold, NoScore);
         for (var row = start; row < end; row++)
         {
-            if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
+            float penalty;
+            if (dense)
+            {
+                penalty = penalties[groups[row]];
+            }
+            else if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
             {
                 continue;
             }
+            else
+            {
+                penalty = 0;
+            }
 
             var dot = wholeBlocks ? Int8Dot.DotWholeBlocks(ref codesStart, row, ref queryStart, d) : Int8Dot.Dot(new ReadOnlySpan<sbyte>(codes, row * d, d), query.Codes);
-            var score = dot * (scales[row] * query.Scale);
+            var score = (dot * (scales[row] * query.Scale)) - penalty;
             if (score > threshold)
             {
                 best.Add(score, row);
-                threshold = best.Threshold;
+                threshold = MathF.Max(best.Threshold, NoScore);
             }
         }
     }
@@ -166,7 +191,7 @@ internal static class VectorScanner
     /// Keeps the best lower bounds, and as candidates every row whose upper bound reaches the worst of them
     /// so far (which only rises, so no row that can reach the final one is left out).
     /// </summary>
-    private static void ScanBounded(VectorTable table, Int8Query query, CompiledFilter filter, int start, int end, Partition partition)
+    private static void ScanBounded(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int start, int end, Partition partition)
     {
         var codes = table.Quantized;
         var scales = table.Scales;
@@ -174,6 +199,7 @@ internal static class VectorScanner
         var codeNorms = table.CodeNorms;
         var groups = table.AccessGroupIds;
         var permitted = filter.PermittedGroups;
+        var penalties = filter.Penalties;
         var more = filter.HasMore;
         var d = query.Codes.Length;
         var wholeBlocks = Int8Dot.HasWholeBlocks(d);
@@ -181,29 +207,38 @@ internal static class VectorScanner
         ref var queryStart = ref MemoryMarshal.GetArrayDataReference(query.Codes);
         var best = partition.Best;
         var candidates = partition.Candidates!;
-        var threshold = best.Threshold;
+        var threshold = MathF.Max(best.Threshold, NoScore);
         for (var row = start; row < end; row++)
         {
-            if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
+            float penalty;
+            if (dense)
+            {
+                penalty = penalties[groups[row]];
+            }
+            else if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
             {
                 continue;
+            }
+            else
+            {
+                penalty = 0;
             }
 
             var dot = wholeBlocks ? Int8Dot.DotWholeBlocks(ref codesStart, row, ref queryStart, d) : Int8Dot.Dot(new ReadOnlySpan<sbyte>(codes, row * d, d), query.Codes);
             var score = dot * (scales[row] * query.Scale);
             var bound = query.Bound(residuals[row], codeNorms[row]);
-            var upper = score + bound;
+            var upper = score + bound - penalty;
             if (upper < threshold)
             {
                 continue;
             }
 
             candidates.Add(new ScoredRow(upper, row));
-            var lower = score - bound;
+            var lower = score - bound - penalty;
             if (lower > threshold)
             {
                 best.Add(lower, row);
-                threshold = best.Threshold;
+                threshold = MathF.Max(best.Threshold, NoScore);
             }
         }
     }
