@@ -29,8 +29,10 @@ public sealed class WriteSemanticsTests : IDisposable
         var lockFile = other.Combine("rag-keyword.lock");
 
         // util-linux's flock stands in for a second server: it takes the same OS lock from another process.
+        // Without forking, and with the shell replaced by sleep, one process holds the lock from start to end, so
+        // waiting for it to exit below means the lock is gone (a forked sleep could still hold it for a moment).
         var psi = new ProcessStartInfo("flock") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "--exclusive", lockFile, "--command", "echo locked; sleep 60" })
+        foreach (var arg in new[] { "--exclusive", "--no-fork", lockFile, "--command", "echo locked; exec sleep 60" })
         {
             psi.ArgumentList.Add(arg);
         }
