@@ -27,7 +27,7 @@ internal static class BenchQueryCommand
         var calls = new Option<int>("--calls") { Description = "Measured single-caller calls per mode", DefaultValueFactory = _ => 1000 };
         var seconds = new Option<double>("--seconds") { Description = "Length of each point of the concurrency sweep, in seconds", DefaultValueFactory = _ => 5 };
         var warmup = new Option<double>("--warmup") { Description = "Warm-up per mode, in seconds", DefaultValueFactory = _ => 3 };
-        var vectorThreads = new Option<int?>("--vector-threads") { Description = "Threads one vector search may use (default: every core)", HelpName = "N" };
+        var vectorThreads = new Option<int?>("--vector-threads") { Description = "Threads one vector search may use (default: Rag:Vectors:MaxSearchParallelism, 1)", HelpName = "N" };
         var modes = new Option<string[]>("--modes") { Description = "Modes to measure", DefaultValueFactory = _ => ["keyword", "vector", "hybrid"], AllowMultipleArgumentsPerToken = true };
         modes.AcceptOnlyFromAmong("keyword", "vector", "hybrid");
         var json = CommonOptions.Json();

@@ -39,9 +39,15 @@ public sealed class VectorIndexOptions
     [Range(1, long.MaxValue)]
     public long LogCompactionBytes { get; init; } = 64L * 1024 * 1024;
 
-    /// <summary>Threads one search may use when it runs alone (each search running beside it takes one away); the default is every core.</summary>
+    /// <summary>
+    /// Threads one search may use when it runs alone (each search running beside it takes one away). The
+    /// default is 1: the int8 scan reads memory about as fast as the memory delivers it, so on our 2-core
+    /// machines a second thread only added hand-offs (`rag bench query`, 100,000 chunks, int8: vector stage
+    /// p95 3.4 -> 3.0 ms with one thread, hybrid calls/s with 4 callers 312 -> 393). Raise it where memory
+    /// bandwidth grows with the cores used (large servers with many memory channels).
+    /// </summary>
     [Range(1, 1024)]
-    public int MaxSearchParallelism { get; init; } = Environment.ProcessorCount;
+    public int MaxSearchParallelism { get; init; } = 1;
 
     /// <summary>
     /// Work (rows times dimensions) below which a search scans on the calling thread only: about 1 M int8
