@@ -80,7 +80,7 @@ internal static class VectorScanner
         }
 
         var partitions = ScanPartitions(table, count, limit, exact: true, threads, options, (start, end, partition) => ScanBounded(table, prepared, filter, dense, start, end, partition), cancellationToken);
-        var floor = LimitthLowerBound(partitions, limit);
+        var floor = KthLowerBound(partitions, limit);
         return Rescore(table, query, partitions.SelectMany(p => p.Candidates!).Where(c => c.Score >= floor), limit);
     }
 
@@ -88,7 +88,7 @@ internal static class VectorScanner
     /// The <paramref name="limit"/>-th best lower bound over all partitions: at least that many rows score
     /// at least this. Minus infinity when fewer rows passed the filter (then every one is a candidate).
     /// </summary>
-    private static float LimitthLowerBound(Partition[] partitions, int limit)
+    private static float KthLowerBound(Partition[] partitions, int limit)
     {
         var lower = partitions.SelectMany(p => p.Best.Items.ToArray()).Select(r => r.Score).ToArray();
         if (lower.Length < limit)
