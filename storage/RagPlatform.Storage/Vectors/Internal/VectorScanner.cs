@@ -73,13 +73,13 @@ internal static class VectorScanner
         if (options.Quantization == VectorQuantization.Int8)
         {
             var budget = (int)Math.Min((long)limit * options.RescoreFactor, count);
-            var best = ScanPartitions(table, count, budget, exact: false, threads, options, (start, end, partition) => Scan(table, prepared, filter, dense, start, end, partition), cancellationToken);
+            var best = ScanPartitions(table, prepared, filter, dense, budget, exact: false, threads, options, cancellationToken);
             var approximate = best.SelectMany(p => p.Best.Items.ToArray()).ToArray();
             Array.Sort(approximate, static (a, b) => b.Score.CompareTo(a.Score));
             return Rescore(table, query, approximate.Take(budget), limit);
         }
 
-        var partitions = ScanPartitions(table, count, limit, exact: true, threads, options, (start, end, partition) => ScanBounded(table, prepared, filter, dense, start, end, partition), cancellationToken);
+        var partitions = ScanPartitions(table, prepared, filter, dense, limit, exact: true, threads, options, cancellationToken);
         var floor = KthLowerBound(partitions, limit);
         return Rescore(table, query, partitions.SelectMany(p => p.Candidates!).Where(c => c.Score >= floor), limit);
     }
@@ -119,15 +119,16 @@ internal static class VectorScanner
         return exact.Count > limit ? [.. exact[..limit]] : [.. exact];
     }
 
-    private static Partition[] ScanPartitions(VectorTable table, int count, int capacity, bool exact, int threads, VectorIndexOptions options, Action<int, int, Partition> scan, CancellationToken cancellationToken)
+    private static Partition[] ScanPartitions(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int capacity, bool exact, int threads, VectorIndexOptions options, CancellationToken cancellationToken)
     {
+        var count = table.Count;
         var work = (long)count * table.Dimensions;
         var partitions = threads == 1 ? 1 : (int)Math.Clamp(work / options.MinCodesPerPartition, 1, threads * PartitionsPerThread);
         var results = new Partition[partitions];
         if (partitions == 1)
         {
             results[0] = new Partition(capacity, exact);
-            scan(0, count, results[0]);
+            Scan(table, query, filter, dense, 0, count, results[0]);
             return results;
         }
 
@@ -140,58 +141,18 @@ internal static class VectorScanner
             {
                 var partition = new Partition(capacity, exact);
                 var start = p * size;
-                scan(start, Math.Min(count, start + size), partition);
+                Scan(table, query, filter, dense, start, Math.Min(count, start + size), partition);
                 results[p] = partition;
             });
         return results;
     }
 
-    /// <summary>Keeps the best int8 scores.</summary>
-    private static void Scan(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int start, int end, Partition partition)
-    {
-        var codes = table.Quantized;
-        var scales = table.Scales;
-        var groups = table.AccessGroupIds;
-        var permitted = filter.PermittedGroups;
-        var penalties = filter.Penalties;
-        var more = filter.HasMore;
-        var d = query.Codes.Length;
-        var wholeBlocks = Int8Dot.HasWholeBlocks(d);
-        ref var codesStart = ref MemoryMarshal.GetArrayDataReference(codes);
-        ref var queryStart = ref MemoryMarshal.GetArrayDataReference(query.Codes);
-        var best = partition.Best;
-        var threshold = MathF.Max(best.Threshold, NoScore);
-        for (var row = start; row < end; row++)
-        {
-            float penalty;
-            if (dense)
-            {
-                penalty = penalties[groups[row]];
-            }
-            else if (!permitted[groups[row]] || (more && !filter.MatchesMore(row)))
-            {
-                continue;
-            }
-            else
-            {
-                penalty = 0;
-            }
-
-            var dot = wholeBlocks ? Int8Dot.DotWholeBlocks(ref codesStart, row, ref queryStart, d) : Int8Dot.Dot(new ReadOnlySpan<sbyte>(codes, row * d, d), query.Codes);
-            var score = (dot * (scales[row] * query.Scale)) - penalty;
-            if (score > threshold)
-            {
-                best.Add(score, row);
-                threshold = MathF.Max(best.Threshold, NoScore);
-            }
-        }
-    }
-
     /// <summary>
-    /// Keeps the best lower bounds, and as candidates every row whose upper bound reaches the worst of them
-    /// so far (which only rises, so no row that can reach the final one is left out).
+    /// Keeps the best lower bounds of the partition's rows, and for exact search, as candidates, every row
+    /// whose upper bound reaches the worst of them so far (which only rises, so no row that can reach the
+    /// final one is left out). The int8 mode has no bounds: its lower and upper bounds are the int8 score.
     /// </summary>
-    private static void ScanBounded(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int start, int end, Partition partition)
+    private static void Scan(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int start, int end, Partition partition)
     {
         var codes = table.Quantized;
         var scales = table.Scales;
@@ -206,7 +167,7 @@ internal static class VectorScanner
         ref var codesStart = ref MemoryMarshal.GetArrayDataReference(codes);
         ref var queryStart = ref MemoryMarshal.GetArrayDataReference(query.Codes);
         var best = partition.Best;
-        var candidates = partition.Candidates!;
+        var candidates = partition.Candidates;
         var threshold = MathF.Max(best.Threshold, NoScore);
         for (var row = start; row < end; row++)
         {
@@ -226,14 +187,14 @@ internal static class VectorScanner
 
             var dot = wholeBlocks ? Int8Dot.DotWholeBlocks(ref codesStart, row, ref queryStart, d) : Int8Dot.Dot(new ReadOnlySpan<sbyte>(codes, row * d, d), query.Codes);
             var score = dot * (scales[row] * query.Scale);
-            var bound = query.Bound(residuals[row], codeNorms[row]);
+            var bound = candidates is null ? 0f : query.Bound(residuals[row], codeNorms[row]);
             var upper = score + bound - penalty;
             if (upper < threshold)
             {
                 continue;
             }
 
-            candidates.Add(new ScoredRow(upper, row));
+            candidates?.Add(new ScoredRow(upper, row));
             var lower = score - bound - penalty;
             if (lower > threshold)
             {
