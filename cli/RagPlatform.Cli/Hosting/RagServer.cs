@@ -34,24 +34,13 @@ internal static class RagServer
         }
 
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddConfiguration(configuration);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        builder.Logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        AddPlatform(builder, configuration, verbose);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", verbose ? LogLevel.Information : LogLevel.Warning);
         builder.WebHost.UseUrls(urls);
 
         // gRPC without TLS needs HTTP/2 with prior knowledge; TLS terminates in front of the service.
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
 
-        CliHost.AddPlatform(builder.Services, configuration);
-        builder.Services.AddRagJobs(configuration);
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<RagErrorInterceptor>();
@@ -77,6 +66,13 @@ internal static class RagServer
     public static IHost BuildIndexer(IConfiguration configuration, bool verbose = false)
     {
         var builder = Host.CreateApplicationBuilder();
+        AddPlatform(builder, configuration, verbose);
+        return builder.Build();
+    }
+
+    /// <summary>What every role's host has: exactly the given configuration, one-line console logs, the platform and the job host.</summary>
+    private static void AddPlatform(IHostApplicationBuilder builder, IConfiguration configuration, bool verbose)
+    {
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
@@ -89,7 +85,6 @@ internal static class RagServer
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         CliHost.AddPlatform(builder.Services, configuration);
         builder.Services.AddRagJobs(configuration);
-        return builder.Build();
     }
 
     /// <summary>
