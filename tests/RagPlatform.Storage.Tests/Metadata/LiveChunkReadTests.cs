@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using RagPlatform.Core.Configuration;
 using RagPlatform.Core.Indexing;
 using RagPlatform.Core.Metadata;
 using RagPlatform.Testing;
@@ -10,28 +8,8 @@ namespace RagPlatform.Storage.Tests.Metadata;
 /// <see cref="IMetadataStore.GetLiveChunksAsync"/>, the read path's per-query hydration, against both providers:
 /// every field read back as written, and only chunks of the tenant, of the active version, of live documents.
 /// </summary>
-public abstract class LiveChunkReadTests : IAsyncLifetime
+public abstract class LiveChunkReadTests(PostgresServer? postgres) : MetadataStoreTestBase(postgres)
 {
-    private IMetadataStore? _store;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private IMetadataStore Store => _store ?? throw new InvalidOperationException("not initialised");
-
-    protected abstract Task<IMetadataStore> CreateStoreAsync();
-
-    public async ValueTask InitializeAsync()
-    {
-        _store = await CreateStoreAsync();
-        await _store.MigrateAsync(Ct);
-    }
-
-    public virtual ValueTask DisposeAsync()
-    {
-        GC.SuppressFinalize(this);
-        return ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task Every_field_of_a_live_chunk_is_read_back_as_written()
     {
@@ -185,22 +163,6 @@ public abstract class LiveChunkReadTests : IAsyncLifetime
     }
 }
 
-public sealed class SqliteLiveChunkReadTests : LiveChunkReadTests
-{
-    private readonly TempDirectory _dir = new("sqlite-live");
+public sealed class SqliteLiveChunkReadTests() : LiveChunkReadTests(postgres: null);
 
-    protected override Task<IMetadataStore> CreateStoreAsync()
-        => Task.FromResult(StorageServiceCollectionExtensions.CreateMetadataStore(MetadataProvider.Sqlite, $"Data Source={_dir.Combine("metadata.db")};Pooling=False"));
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _dir.Dispose();
-    }
-}
-
-public sealed class PostgresLiveChunkReadTests(PostgresServer postgres) : LiveChunkReadTests
-{
-    protected override async Task<IMetadataStore> CreateStoreAsync()
-        => StorageServiceCollectionExtensions.CreateMetadataStore(MetadataProvider.Postgres, await postgres.CreateDatabaseAsync("live"));
-}
+public sealed class PostgresLiveChunkReadTests(PostgresServer postgres) : LiveChunkReadTests(postgres);

@@ -1,6 +1,7 @@
 using RagPlatform.Core.Documents;
 using RagPlatform.Core.Indexing;
 using RagPlatform.Core.Metadata;
+using RagPlatform.Testing;
 
 namespace RagPlatform.Storage.Tests.Metadata;
 
@@ -8,28 +9,8 @@ namespace RagPlatform.Storage.Tests.Metadata;
 /// The behaviour of the metadata store that the write and read paths rely on, run against every
 /// provider: SQLite and PostgreSQL, both real.
 /// </summary>
-public abstract class MetadataStoreConformanceTests : IAsyncLifetime
+public abstract class MetadataStoreConformanceTests(PostgresServer? postgres) : MetadataStoreTestBase(postgres)
 {
-    private IMetadataStore? _store;
-
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    protected IMetadataStore Store => _store ?? throw new InvalidOperationException("not initialised");
-
-    protected abstract Task<IMetadataStore> CreateStoreAsync();
-
-    public async ValueTask InitializeAsync()
-    {
-        _store = await CreateStoreAsync();
-        await _store.MigrateAsync(Ct);
-    }
-
-    public virtual ValueTask DisposeAsync()
-    {
-        GC.SuppressFinalize(this);
-        return ValueTask.CompletedTask;
-    }
-
     private async Task<SourceInfo> SourceAsync(string tenant = "t1", string name = "docs")
         => await Store.EnsureSourceAsync(tenant, name, SourceKind.Files, Ct);
 
