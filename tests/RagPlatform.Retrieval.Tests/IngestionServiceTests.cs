@@ -68,7 +68,7 @@ public sealed class IngestionServiceTests(KeywordServer server) : IClassFixture<
     public async Task Pushing_the_same_content_again_is_unchanged_and_writes_nothing()
     {
         var first = await server.PushAsync(_tenant, Wire.Text("a", "Herons stand still in the shallows.", "public"), Wire.Text("b", "Egrets are white.", "public"));
-        var before = IndexFiles();
+        var before = IndexSnapshot.Of(server.DataDirectory);
         var docBefore = await server.GetDocumentAsync(_tenant, first.Results[0].DocumentId);
 
         var again = await server.PushAsync(_tenant, Wire.Text("a", "Herons stand still in the shallows.", "public"), Wire.Text("b", "Egrets are white.", "public"));
@@ -76,7 +76,7 @@ public sealed class IngestionServiceTests(KeywordServer server) : IClassFixture<
         Assert.All(again.Results, r => Assert.Equal((DocumentOutcome.Unchanged, 1), (r.Outcome, r.Version)));
         Assert.Equal(first.Results.Select(r => r.DocumentId), again.Results.Select(r => r.DocumentId));
         Assert.Equal(0, again.Chunks);
-        Assert.Equal(before, IndexFiles());
+        Assert.Equal(before, IndexSnapshot.Of(server.DataDirectory));
         var docAfter = await server.GetDocumentAsync(_tenant, first.Results[0].DocumentId);
         Assert.Equal(docBefore.Document.IndexedAt, docAfter.Document.IndexedAt);
         Assert.Single(docAfter.Versions);
@@ -403,19 +403,4 @@ public sealed class IngestionServiceTests(KeywordServer server) : IClassFixture<
 
     private Task<RetrieveResponse> Search(string query, IEnumerable<string>? groups = null)
         => server.RetrieveAsync(Wire.Query(_tenant, query, groups: groups, topK: 100, mode: Mode.Keyword));
-
-    /// <summary>Names, sizes and write times of the index files: any write to an index changes it.</summary>
-    private string IndexFiles()
-    {
-        var text = new StringBuilder();
-        foreach (var file in Directory.EnumerateFiles(server.DataDirectory, "*", SearchOption.AllDirectories)
-            .Where(f => !System.IO.Path.GetFileName(f).StartsWith("metadata.db", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal))
-        {
-            var info = new FileInfo(file);
-            text.Append(System.IO.Path.GetRelativePath(server.DataDirectory, file)).Append(' ').Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
-        }
-
-        return text.ToString();
-    }
 }

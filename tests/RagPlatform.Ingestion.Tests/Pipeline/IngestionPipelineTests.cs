@@ -46,12 +46,12 @@ public sealed class IngestionPipelineTests : IDisposable
         WriteCorpus();
         await using var platform = TestPlatform.Start(_data.Path);
         await platform.IngestAsync(_files.Path);
-        var before = Snapshot(platform.DataDirectory);
+        var before = IndexSnapshot.Of(platform.DataDirectory);
 
         var again = await platform.IngestAsync(_files.Path);
 
         Assert.Equal((0, 0, 3, 0, 0, 0), (again.Added, again.Updated, again.Unchanged, again.Deleted, again.Failed, again.Chunks));
-        Assert.Equal(before, Snapshot(platform.DataDirectory));
+        Assert.Equal(before, IndexSnapshot.Of(platform.DataDirectory));
         await platform.AssertStoresAgreeAsync(expectVectors: false);
     }
 
@@ -220,13 +220,13 @@ public sealed class IngestionPipelineTests : IDisposable
         _files.Write("broken.pdf", TestDocuments.CorruptPdf());
         await using var platform = TestPlatform.Start(_data.Path);
         var first = await platform.IngestAsync(_files.Path);
-        var before = Snapshot(platform.DataDirectory);
+        var before = IndexSnapshot.Of(platform.DataDirectory);
 
         var again = await platform.IngestAsync(_files.Path);
 
         Assert.Equal((3, 1), (again.Unchanged, again.Failed));
         Assert.Contains(first.Failures[0].Reason, again.Failures[0].Reason, StringComparison.Ordinal);
-        Assert.Equal(before, Snapshot(platform.DataDirectory));
+        Assert.Equal(before, IndexSnapshot.Of(platform.DataDirectory));
     }
 
     [Fact]
@@ -391,19 +391,6 @@ public sealed class IngestionPipelineTests : IDisposable
 
     private static async Task<SourceInfo> Source(TestPlatform platform)
         => (await platform.Metadata.FindSourceAsync("t1", "docs", Ct))!;
-
-    /// <summary>Names, sizes and modification times of the index files (the metadata file records runs).</summary>
-    private static string Snapshot(string dataDirectory)
-    {
-        var text = new StringBuilder();
-        foreach (var file in Directory.EnumerateFiles(dataDirectory, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith("metadata.db", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            var info = new FileInfo(file);
-            text.Append(Path.GetRelativePath(dataDirectory, file)).Append(' ').Append(info.Length).Append(' ').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
-        }
-
-        return text.ToString();
-    }
 
     [Fact]
     public async Task A_stage_that_fails_stops_the_run_with_its_error_instead_of_waiting_forever()
