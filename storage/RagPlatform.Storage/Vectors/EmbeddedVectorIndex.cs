@@ -112,7 +112,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
 
             // A snapshot that was being written when the process stopped; the one it was to replace is intact.
             File.Delete(Path.Combine(full, SnapshotFile.TempFileName));
-            var table = new VectorTable();
+            var table = new VectorTable(options.MinUngroupedRows);
             var (generation, snapshotBytes) = SnapshotFile.Load(full, table);
             var log = BatchLog.Open(full, generation, payload => table.Apply(BatchCodec.Decode(payload)), logger);
             logger.LogInformation(
@@ -391,7 +391,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
         _lock.EnterWriteLock();
         try
         {
-            _table.CollectAccessGroups();
+            _table.Compact();
         }
         finally
         {
@@ -465,6 +465,11 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
         {
             var first = results[0];
             throw new RagValidationException($"VectorIndexOptions.{first.MemberNames.FirstOrDefault()}", first.ErrorMessage ?? "is out of range");
+        }
+
+        if (options.MinUngroupedRows < 1)
+        {
+            throw new RagValidationException("VectorIndexOptions.MinUngroupedRows", "must be at least 1");
         }
 
         if (options.MinCodesPerPartition < 1)

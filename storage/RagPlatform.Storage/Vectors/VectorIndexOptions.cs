@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RagPlatform.Storage.Vectors.Internal;
 
 namespace RagPlatform.Storage.Vectors;
 
@@ -54,4 +55,11 @@ public sealed class VectorIndexOptions
     /// codes (1 MB) take some tens of microseconds, the order of what handing work to other threads costs.
     /// </summary>
     internal long MinCodesPerPartition { get; init; } = 1L << 20;
+
+    /// <summary>
+    /// Rows that may sit outside the per-access-group runs (new rows, rows whose access changed, and the gaps
+    /// deletions leave) before the table is regrouped, whatever its size; beyond it, an eighth of the rows.
+    /// Tests set it low to regroup after nearly every batch.
+    /// </summary>
+    internal int MinUngroupedRows { get; init; } = VectorTable.DefaultMinUngroupedRows;
 }

@@ -125,6 +125,11 @@ internal static class SnapshotFile
     /// </summary>
     public static long Write(string directory, VectorTable table, ulong generation)
     {
+        if (table.End != table.Count)
+        {
+            throw new InvalidOperationException("a snapshot is written from a dense table; compact it first");
+        }
+
         var temp = Path.Combine(directory, TempFileName);
         var rows = table.Count;
         var dimensions = rows == 0 ? 0 : table.Dimensions;

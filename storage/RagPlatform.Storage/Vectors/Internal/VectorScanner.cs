@@ -8,7 +8,9 @@ namespace RagPlatform.Storage.Vectors.Internal;
 /// only rows that pass are scored, so a caller gets <c>limit</c> results whenever that many rows pass,
 /// however selective the filter. The scan reads the int8 copy of the rows, a quarter of the bytes of
 /// the float vectors (a scan is bound by memory bandwidth), and the rows it keeps are scored again in
-/// 32-bit floats. Large tables are cut into contiguous partitions scanned in parallel.
+/// 32-bit floats. It reads only the runs of the access groups the filter permits, and the table's
+/// unsorted tail (<see cref="VectorTable"/>'s remarks): rows of other tenants and of ACLs that grant the
+/// caller nothing cost nothing. Large scans are cut into pieces scanned in parallel.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -69,19 +71,45 @@ internal static class VectorScanner
         }
 
         var prepared = new Int8Query(query);
-        var dense = !filter.HasMore && filter.PermittedShare(table) >= DenseShare;
+        var ranges = Ranges(table, filter);
         if (options.Quantization == VectorQuantization.Int8)
         {
             var budget = (int)Math.Min((long)limit * options.RescoreFactor, count);
-            var best = ScanPartitions(table, prepared, filter, dense, budget, exact: false, threads, options, cancellationToken);
+            var best = ScanPartitions(table, prepared, filter, ranges, budget, exact: false, threads, options, cancellationToken);
             var approximate = best.SelectMany(p => p.Best.Items.ToArray()).ToArray();
             Array.Sort(approximate, static (a, b) => b.Score.CompareTo(a.Score));
             return Rescore(table, query, approximate.Take(budget), limit);
         }
 
-        var partitions = ScanPartitions(table, prepared, filter, dense, limit, exact: true, threads, options, cancellationToken);
+        var partitions = ScanPartitions(table, prepared, filter, ranges, limit, exact: true, threads, options, cancellationToken);
         var floor = KthLowerBound(partitions, limit);
         return Rescore(table, query, partitions.SelectMany(p => p.Candidates!).Where(c => c.Score >= floor), limit);
+    }
+
+    /// <summary>
+    /// The rows to read, in slab order: the run of every access group the filter permits, whose rows all pass
+    /// tenant and ACL, and the tail, whose rows are tested one by one (or scored all and dropped by
+    /// arithmetic, when most pass: <see cref="DenseShare"/>).
+    /// </summary>
+    private static List<ScanRange> Ranges(VectorTable table, CompiledFilter filter)
+    {
+        var ranges = new List<ScanRange>();
+        var permitted = filter.PermittedGroups;
+        for (var group = 0; group < permitted.Length; group++)
+        {
+            if (permitted[group] && table.Run(group) is (var start, > 0) run)
+            {
+                ranges.Add(new ScanRange(start, start + run.Length, Dense: !filter.HasMore));
+            }
+        }
+
+        var (tail, end) = (table.GroupedEnd, table.End);
+        if (end > tail)
+        {
+            ranges.Add(new ScanRange(tail, end, Dense: !filter.HasMore && filter.PermittedShare(table, tail, end) >= DenseShare));
+        }
+
+        return ranges;
     }
 
     /// <summary>
@@ -119,20 +147,24 @@ internal static class VectorScanner
         return exact.Count > limit ? [.. exact[..limit]] : [.. exact];
     }
 
-    private static Partition[] ScanPartitions(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int capacity, bool exact, int threads, VectorIndexOptions options, CancellationToken cancellationToken)
+    private static Partition[] ScanPartitions(VectorTable table, Int8Query query, CompiledFilter filter, List<ScanRange> ranges, int capacity, bool exact, int threads, VectorIndexOptions options, CancellationToken cancellationToken)
     {
-        var count = table.Count;
-        var work = (long)count * table.Dimensions;
+        var rows = ranges.Sum(r => (long)(r.End - r.Start));
+        var work = rows * table.Dimensions;
         var partitions = threads == 1 ? 1 : (int)Math.Clamp(work / options.MinCodesPerPartition, 1, threads * PartitionsPerThread);
         var results = new Partition[partitions];
         if (partitions == 1)
         {
             results[0] = new Partition(capacity, exact);
-            Scan(table, query, filter, dense, 0, count, results[0]);
+            foreach (var range in ranges)
+            {
+                Scan(table, query, filter, range, results[0]);
+            }
+
             return results;
         }
 
-        var size = (count + partitions - 1) / partitions;
+        var pieces = Split(ranges, rows, partitions);
         Parallel.For(
             0,
             partitions,
@@ -140,11 +172,48 @@ internal static class VectorScanner
             p =>
             {
                 var partition = new Partition(capacity, exact);
-                var start = p * size;
-                Scan(table, query, filter, dense, start, Math.Min(count, start + size), partition);
+                foreach (var range in pieces[p])
+                {
+                    Scan(table, query, filter, range, partition);
+                }
+
                 results[p] = partition;
             });
         return results;
+    }
+
+    /// <summary>The ranges cut into <paramref name="parts"/> lists of about equal rows, in order.</summary>
+    private static List<ScanRange>[] Split(List<ScanRange> ranges, long rows, int parts)
+    {
+        var size = (rows + parts - 1) / parts;
+        var pieces = new List<ScanRange>[parts];
+        var part = 0;
+        long room = size;
+        pieces[0] = [];
+        foreach (var range in ranges)
+        {
+            var start = range.Start;
+            while (start < range.End)
+            {
+                if (room == 0)
+                {
+                    pieces[++part] = [];
+                    room = size;
+                }
+
+                var end = (int)Math.Min(range.End, start + room);
+                pieces[part].Add(range with { Start = start, End = end });
+                room -= end - start;
+                start = end;
+            }
+        }
+
+        for (var p = part + 1; p < parts; p++)
+        {
+            pieces[p] = [];
+        }
+
+        return pieces;
     }
 
     /// <summary>
@@ -152,8 +221,9 @@ internal static class VectorScanner
     /// whose upper bound reaches the worst of them so far (which only rises, so no row that can reach the
     /// final one is left out). The int8 mode has no bounds: its lower and upper bounds are the int8 score.
     /// </summary>
-    private static void Scan(VectorTable table, Int8Query query, CompiledFilter filter, bool dense, int start, int end, Partition partition)
+    private static void Scan(VectorTable table, Int8Query query, CompiledFilter filter, ScanRange range, Partition partition)
     {
+        var (start, end, dense) = range;
         var codes = table.Quantized;
         var scales = table.Scales;
         var residuals = table.Residuals;
@@ -203,6 +273,9 @@ internal static class VectorScanner
             }
         }
     }
+
+    /// <summary>Rows <c>[Start, End)</c> of the slab; dense: scored all, with rows that fail tenant or ACL dropped by a penalty.</summary>
+    private readonly record struct ScanRange(int Start, int End, bool Dense);
 
     /// <summary>What one partition's scan keeps: the best scores (int8 scores, or lower bounds), and for exact search the candidates with their upper bounds.</summary>
     private sealed class Partition(int capacity, bool exact)

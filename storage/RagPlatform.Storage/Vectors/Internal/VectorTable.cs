@@ -7,13 +7,33 @@ namespace RagPlatform.Storage.Vectors.Internal;
 /// floats per row, its int8 copy (a slab of sbytes, with per row the scale and the bounds of the copy's
 /// error that let an int8 scan decide which rows can be in an exact top k), and per-row arrays of
 /// the filterable fields, with tenant and ACL together interned as one int (<see cref="AccessGroups"/>).
-/// A dictionary maps chunk ids to rows and documents to their chunk ids. Rows are dense: a deleted row is
-/// filled with the last one, so a scan never meets a hole. Not thread-safe: the index serialises writers
-/// and keeps readers out while a batch is applied.
+/// A dictionary maps chunk ids to rows and documents to their chunk ids. Not thread-safe: the index
+/// serialises writers and keeps readers out while a batch is applied.
 /// </summary>
-internal sealed class VectorTable
+/// <remarks>
+/// <para>
+/// Rows are laid out so that a search reads only the rows its caller may see. The slab starts with the
+/// grouped region, <c>[0, GroupedEnd)</c>: one contiguous run of rows per access group (<see cref="Run"/>),
+/// so that a scan visits the runs of the groups its filter permits and never touches the others' bytes
+/// (a scan is bound by memory bandwidth). After it comes the tail, <c>[GroupedEnd, End)</c>, where new rows
+/// are appended and rows whose access group changed are moved, in no order.
+/// </para>
+/// <para>
+/// Invariant: every live row is either in the tail or inside the run of its current access group. A row
+/// deleted from a run is filled with the run's last row and the run shrinks, leaving a gap after it (a gap
+/// has no chunk id and no run or tail covers it, so no scan reads it). Once the tail and the gaps together
+/// pass an eighth of the rows, <see cref="Regroup"/> sorts the tail into runs and closes the gaps, in place.
+/// </para>
+/// </remarks>
+internal sealed class VectorTable(int minUngroupedRows = VectorTable.DefaultMinUngroupedRows)
 {
+    /// <summary>Rows the tail and the gaps may hold together, whatever the table's size, before a regroup.</summary>
+    public const int DefaultMinUngroupedRows = 1024;
+
     private const int MinCapacity = 64;
+
+    /// <summary>A regroup is due once the tail and the gaps hold more than this share of the rows.</summary>
+    private const int UngroupedDivisor = 8;
 
     private readonly Dictionary<string, int> _rowsByChunk = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, HashSet<string>> _chunksByDocument = [];
@@ -30,8 +50,12 @@ internal sealed class VectorTable
     private Guid[] _sources = [];
     private long[] _changedAt = [];
     private IReadOnlyDictionary<string, string>[] _metadata = [];
+    private int[] _runStart = [];
+    private int[] _runLength = [];
     private int _capacity;
     private int _count;
+    private int _end;
+    private int _groupedEnd;
 
     /// <summary>The (tenant, ACL) pairs that <see cref="AccessGroupIds"/> refer to.</summary>
     public AccessGroups Access { get; private set; } = new();
@@ -39,7 +63,18 @@ internal sealed class VectorTable
     /// <summary>Dimensions of every row; 0 while the table is empty (the next vector fixes them again).</summary>
     public int Dimensions { get; private set; }
 
+    /// <summary>Live rows.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Rows of the slab in use: the grouped region with its gaps, then the tail.</summary>
+    public int End => _end;
+
+    /// <summary>Where the tail starts: rows below are in runs per access group (or gaps).</summary>
+    public int GroupedEnd => _groupedEnd;
+
+    /// <summary>The rows of the grouped region that hold <paramref name="group"/>'s rows, all of them live: <c>[Start, Start + Length)</c>.</summary>
+    public (int Start, int Length) Run(int group)
+        => group < _runLength.Length ? (_runStart[group], _runLength[group]) : (0, 0);
 
     public float[] Vectors => _vectors;
 
@@ -54,6 +89,7 @@ internal sealed class VectorTable
     /// <summary>Per row: the L2 norm of <c>Quantized * scale</c>, rounded up.</summary>
     public float[] CodeNorms => _codeNorms;
 
+    /// <summary>Each row's chunk id; null for a gap and for rows at or past <see cref="End"/>.</summary>
     public string[] ChunkIds => _chunkIds;
 
     public Guid[] DocumentIds => _documentIds;
@@ -79,7 +115,10 @@ internal sealed class VectorTable
 
     public ReadOnlySpan<float> Vector(int row) => _vectors.AsSpan(row * Dimensions, Dimensions);
 
-    /// <summary>Applies a validated batch in the documented order: deletions, then upserts, then access updates.</summary>
+    /// <summary>
+    /// Applies a validated batch in the documented order: deletions, then upserts, then access updates; then
+    /// regroups if the tail and the gaps have grown past their share.
+    /// </summary>
     public void Apply(PreparedBatch batch)
     {
         foreach (var deletion in batch.Deletions)
@@ -91,6 +130,8 @@ internal sealed class VectorTable
         {
             if (_count == 0 && Dimensions != batch.Dimensions)
             {
+                // Nothing live is left, only gaps of the old size: start over.
+                Clear();
                 Dimensions = batch.Dimensions;
                 Allocate(Math.Max(MinCapacity, batch.Upserts.Length));
             }
@@ -114,24 +155,149 @@ internal sealed class VectorTable
 
         if (_count == 0)
         {
-            Dimensions = 0;
+            Clear();
+        }
+        else if (Ungrouped > Math.Max(minUngroupedRows, _count / UngroupedDivisor))
+        {
+            Regroup();
         }
     }
 
+    /// <summary>Rows outside every run: the tail, and the gaps that deletions and moves left in the grouped region.</summary>
+    public int Ungrouped => _end - _count + (_end - _groupedEnd);
+
     /// <summary>
-    /// Drops the tenants, principals and (tenant, ACL) pairs that no row uses any more, which ACL changes
-    /// and deletions leave behind; run when the log is compacted, so that filters compile in time
-    /// proportional to what the index holds.
+    /// Regroups, so that the rows are dense (<see cref="End"/> is <see cref="Count"/>), then drops the tenants,
+    /// principals and (tenant, ACL) pairs that no row uses any more, which ACL changes and deletions leave
+    /// behind; run when the log is compacted, so that the snapshot can be written straight from the slab and
+    /// filters compile in time proportional to what the index holds.
     /// </summary>
-    public void CollectAccessGroups() => Access = Access.Collect(_access.AsSpan(0, _count));
+    public void Compact()
+    {
+        Regroup();
+        Access = Access.Collect(_access.AsSpan(0, _count));
+        FindRuns();
+    }
+
+    /// <summary>
+    /// Sorts the live rows into one run per access group (each group's rows keep their order) and closes
+    /// the gaps, moving rows in place: each array is permuted along the permutation's cycles, so no second
+    /// copy of the slabs is ever held. Linear in the rows; it runs under the index's writer lock, so searches
+    /// wait for it (0.13 s for 100,000 rows of 384-d, measured), once per eighth of the table's rows changed.
+    /// </summary>
+    public void Regroup()
+    {
+        if (_end == _groupedEnd && _end == _count)
+        {
+            return;
+        }
+
+        // A counting sort by group of the live rows in slab order, then the gaps, so that the order is a
+        // permutation of [0, End): source[new position] = old position.
+        var starts = new int[Access.Count + 1];
+        for (var row = 0; row < _end; row++)
+        {
+            if (_chunkIds[row] is not null)
+            {
+                starts[_access[row] + 1]++;
+            }
+        }
+
+        for (var group = 1; group < starts.Length; group++)
+        {
+            starts[group] += starts[group - 1];
+        }
+
+        var source = new int[_end];
+        var nextGap = _count;
+        for (var row = 0; row < _end; row++)
+        {
+            source[_chunkIds[row] is null ? nextGap++ : starts[_access[row]]++] = row;
+        }
+
+        var d = Dimensions;
+        var moved = new bool[_end];
+        Permute(_vectors, source, d, moved);
+        Permute(_quantized, source, d, moved);
+        Permute(_scales, source, 1, moved);
+        Permute(_residuals, source, 1, moved);
+        Permute(_codeNorms, source, 1, moved);
+        Permute(_chunkIds, source, 1, moved);
+        Permute(_documentIds, source, 1, moved);
+        Permute(_versions, source, 1, moved);
+        Permute(_access, source, 1, moved);
+        Permute(_sources, source, 1, moved);
+        Permute(_changedAt, source, 1, moved);
+        Permute(_metadata, source, 1, moved);
+        for (var row = 0; row < _count; row++)
+        {
+            _rowsByChunk[_chunkIds[row]] = row;
+        }
+
+        _end = _groupedEnd = _count;
+        FindRuns();
+    }
+
+    /// <summary>Rearranges rows of <paramref name="stride"/> elements so that new row i is old row <c>source[i]</c>, following each cycle with one row held aside.</summary>
+    private static void Permute<T>(T[] array, int[] source, int stride, bool[] moved)
+    {
+        Array.Clear(moved);
+        var held = new T[stride];
+        for (var start = 0; start < source.Length; start++)
+        {
+            if (moved[start] || source[start] == start)
+            {
+                continue;
+            }
+
+            Array.Copy(array, (long)start * stride, held, 0, stride);
+            var to = start;
+            while (true)
+            {
+                moved[to] = true;
+                var from = source[to];
+                if (from == start)
+                {
+                    Array.Copy(held, 0, array, (long)to * stride, stride);
+                    break;
+                }
+
+                Array.Copy(array, (long)from * stride, array, (long)to * stride, stride);
+                to = from;
+            }
+        }
+    }
+
+    /// <summary>Finds the runs of a dense, grouped slab (<see cref="End"/> = <see cref="GroupedEnd"/> = <see cref="Count"/>).</summary>
+    private void FindRuns()
+    {
+        _runStart = new int[Access.Count];
+        _runLength = new int[Access.Count];
+        for (var row = 0; row < _count; row++)
+        {
+            var group = _access[row];
+            if (_runLength[group]++ == 0)
+            {
+                _runStart[group] = row;
+            }
+        }
+    }
+
+    private void Clear()
+    {
+        Dimensions = 0;
+        _end = _groupedEnd = 0;
+        _runStart = [];
+        _runLength = [];
+    }
 
     /// <summary>Makes room for exactly <paramref name="rows"/> rows of <paramref name="dimensions"/>, to be filled by <see cref="SetLoadedRow"/>.</summary>
     public void BeginLoad(int dimensions, int rows)
     {
         Dimensions = dimensions;
-        _count = 0;
+        _count = _end = _groupedEnd = 0;
         Allocate(Math.Max(MinCapacity, rows));
-        _count = rows;
+        _count = _end = rows;
     }
 
     /// <summary>Fills row <paramref name="row"/> while loading; its vector is read into <see cref="Vectors"/> directly.</summary>
@@ -152,7 +318,7 @@ internal sealed class VectorTable
         _metadata[row] = metadata.Count == 0 ? IndexedChunk.EmptyMetadata : metadata;
     }
 
-    /// <summary>Derives the int8 copies once every loaded vector is in place.</summary>
+    /// <summary>Derives the int8 copies once every loaded vector is in place, and groups the rows (a snapshot holds them grouped already).</summary>
     public void EndLoad()
     {
         for (var row = 0; row < _count; row++)
@@ -162,7 +328,11 @@ internal sealed class VectorTable
 
         if (_count == 0)
         {
-            Dimensions = 0;
+            Clear();
+        }
+        else
+        {
+            Regroup();
         }
     }
 
@@ -202,6 +372,7 @@ internal sealed class VectorTable
 
     private void Upsert(PreparedRow chunk)
     {
+        var group = Access.Intern(chunk.Tenant, chunk.Acl);
         if (_rowsByChunk.TryGetValue(chunk.ChunkId, out var row))
         {
             if (_documentIds[row] != chunk.DocumentId)
@@ -209,24 +380,21 @@ internal sealed class VectorTable
                 RemoveFromDocument(_documentIds[row], chunk.ChunkId);
                 AddToDocument(chunk.DocumentId, chunk.ChunkId);
             }
+
+            row = WithGroup(row, group);
         }
         else
         {
-            if (_count == _capacity)
-            {
-                Allocate(Math.Max(MinCapacity, _capacity * 2));
-            }
-
-            row = _count;
+            row = AppendRow();
             _rowsByChunk.Add(chunk.ChunkId, row);
             AddToDocument(chunk.DocumentId, chunk.ChunkId);
             _chunkIds[row] = chunk.ChunkId;
-            Volatile.Write(ref _count, row + 1);
+            Volatile.Write(ref _count, _count + 1);
         }
 
         _documentIds[row] = chunk.DocumentId;
         _versions[row] = chunk.Version;
-        _access[row] = Access.Intern(chunk.Tenant, chunk.Acl);
+        _access[row] = group;
         _sources[row] = chunk.SourceId;
         _changedAt[row] = chunk.ChangedAtUtcTicks;
         _metadata[row] = chunk.Metadata;
@@ -263,37 +431,95 @@ internal sealed class VectorTable
                 replaced.Add(old, group);
             }
 
+            row = WithGroup(row, group);
             _access[row] = group;
         }
     }
 
-    /// <summary>Fills <paramref name="row"/> with the last row, so rows stay dense.</summary>
-    private void RemoveRow(int row)
+    /// <summary>
+    /// Where <paramref name="row"/> can take <paramref name="group"/>: the same row when it is in the tail or the
+    /// group is unchanged, else a copy at the end of the tail (its run may only hold rows of its old group).
+    /// </summary>
+    private int WithGroup(int row, int group)
     {
-        var last = _count - 1;
-        if (row != last)
+        if (row >= _groupedEnd || _access[row] == group)
         {
-            var d = Dimensions;
-            Array.Copy(_vectors, last * d, _vectors, row * d, d);
-            Array.Copy(_quantized, last * d, _quantized, row * d, d);
-            _scales[row] = _scales[last];
-            _residuals[row] = _residuals[last];
-            _codeNorms[row] = _codeNorms[last];
-
-            _chunkIds[row] = _chunkIds[last];
-            _documentIds[row] = _documentIds[last];
-            _versions[row] = _versions[last];
-            _access[row] = _access[last];
-            _sources[row] = _sources[last];
-            _changedAt[row] = _changedAt[last];
-            _metadata[row] = _metadata[last];
-            _rowsByChunk[_chunkIds[row]] = row;
+            return row;
         }
 
-        // Drop references so that removed chunks can be collected.
-        _chunkIds[last] = null!;
-        _metadata[last] = null!;
-        Volatile.Write(ref _count, last);
+        var to = AppendRow();
+        CopyRow(row, to);
+        _rowsByChunk[_chunkIds[to]] = to;
+        VacateRunRow(row);
+        return to;
+    }
+
+    /// <summary>A free row at the end of the tail, growing the slabs when they are full.</summary>
+    private int AppendRow()
+    {
+        if (_end == _capacity)
+        {
+            Allocate(Math.Max(MinCapacity, _capacity * 2));
+        }
+
+        return _end++;
+    }
+
+    /// <summary>Removes a live row: in the tail it is filled with the tail's last row, in a run with the run's last row.</summary>
+    private void RemoveRow(int row)
+    {
+        if (row >= _groupedEnd)
+        {
+            var last = _end - 1;
+            MoveRow(last, row);
+            _end = last;
+        }
+        else
+        {
+            VacateRunRow(row);
+        }
+
+        Volatile.Write(ref _count, _count - 1);
+    }
+
+    /// <summary>Fills <paramref name="row"/> of a run with the run's last row and shrinks the run, leaving a gap after it.</summary>
+    private void VacateRunRow(int row)
+    {
+        var group = _access[row];
+        var last = _runStart[group] + _runLength[group] - 1;
+        MoveRow(last, row);
+        _runLength[group]--;
+    }
+
+    /// <summary>Moves row <paramref name="from"/> to <paramref name="to"/> (unless they are the same) and leaves <paramref name="from"/> empty.</summary>
+    private void MoveRow(int from, int to)
+    {
+        if (from != to)
+        {
+            CopyRow(from, to);
+            _rowsByChunk[_chunkIds[to]] = to;
+        }
+
+        // Drop references so that removed chunks can be collected; a null chunk id marks the row as empty.
+        _chunkIds[from] = null!;
+        _metadata[from] = null!;
+    }
+
+    private void CopyRow(int from, int to)
+    {
+        var d = Dimensions;
+        Array.Copy(_vectors, (long)from * d, _vectors, (long)to * d, d);
+        Array.Copy(_quantized, (long)from * d, _quantized, (long)to * d, d);
+        _scales[to] = _scales[from];
+        _residuals[to] = _residuals[from];
+        _codeNorms[to] = _codeNorms[from];
+        _chunkIds[to] = _chunkIds[from];
+        _documentIds[to] = _documentIds[from];
+        _versions[to] = _versions[from];
+        _access[to] = _access[from];
+        _sources[to] = _sources[from];
+        _changedAt[to] = _changedAt[from];
+        _metadata[to] = _metadata[from];
     }
 
     private void AddToDocument(Guid documentId, string chunkId)
@@ -321,10 +547,10 @@ internal sealed class VectorTable
         var d = Dimensions;
         capacity = Math.Min(capacity, MaxRows(d));
         var vectors = GC.AllocateUninitializedArray<float>(capacity * d);
-        _vectors.AsSpan(0, _count * d).CopyTo(vectors);
+        _vectors.AsSpan(0, _end * d).CopyTo(vectors);
         _vectors = vectors;
         var quantized = GC.AllocateUninitializedArray<sbyte>(capacity * d);
-        _quantized.AsSpan(0, _count * d).CopyTo(quantized);
+        _quantized.AsSpan(0, _end * d).CopyTo(quantized);
         _quantized = quantized;
         Array.Resize(ref _scales, capacity);
         Array.Resize(ref _residuals, capacity);
