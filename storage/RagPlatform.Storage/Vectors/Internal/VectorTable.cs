@@ -546,10 +546,13 @@ internal sealed class VectorTable(int minUngroupedRows = VectorTable.DefaultMinU
     {
         var d = Dimensions;
         capacity = Math.Min(capacity, MaxRows(d));
+        // Huge pages for the slabs before their pages are first touched (HugePages: scans spend far less on page walks).
         var vectors = GC.AllocateUninitializedArray<float>(capacity * d);
+        HugePages.Advise(vectors);
         _vectors.AsSpan(0, _end * d).CopyTo(vectors);
         _vectors = vectors;
         var quantized = GC.AllocateUninitializedArray<sbyte>(capacity * d);
+        HugePages.Advise(quantized);
         _quantized.AsSpan(0, _end * d).CopyTo(quantized);
         _quantized = quantized;
         Array.Resize(ref _scales, capacity);
