@@ -97,9 +97,10 @@ internal static class VectorScanner
         var permitted = filter.PermittedGroups;
         for (var group = 0; group < permitted.Length; group++)
         {
-            if (permitted[group] && table.Run(group) is (var start, > 0) run)
+            var (start, length) = table.Run(group);
+            if (permitted[group] && length > 0)
             {
-                ranges.Add(new ScanRange(start, start + run.Length, Dense: !filter.HasMore));
+                ranges.Add(new ScanRange(start, start + length, Dense: !filter.HasMore));
             }
         }
 

@@ -164,7 +164,7 @@ internal sealed class VectorTable(int minUngroupedRows = VectorTable.DefaultMinU
     }
 
     /// <summary>Rows outside every run: the tail, and the gaps that deletions and moves left in the grouped region.</summary>
-    public int Ungrouped => _end - _count + (_end - _groupedEnd);
+    private int Ungrouped => _end - _count + (_end - _groupedEnd);
 
     /// <summary>
     /// Regroups, so that the rows are dense (<see cref="End"/> is <see cref="Count"/>), then drops the tenants,
