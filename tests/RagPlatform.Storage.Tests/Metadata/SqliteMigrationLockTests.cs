@@ -31,13 +31,7 @@ public sealed class SqliteMigrationLockTests : IDisposable
         // What `rag ingest` killed inside Migrate leaves behind (seen with a real SIGKILL on a fresh data directory).
         await ExecuteAsync("INSERT INTO \"__EFMigrationsLock\" (\"Id\", \"Timestamp\") VALUES (1, '2026-11-24 08:12:57.9563613+00:00')");
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(Patience * 2);
-        var store = NewStore();
-        var migrate = store.MigrateAsync(timeout.Token);
-        await Task.WhenAny(migrate, Task.Delay(Patience, Ct));
-        Assert.True(migrate.IsCompleted, $"MigrateAsync still waits for the lock row of a dead process after {Patience.TotalSeconds} s");
-        await migrate;
+        var store = await MigratesWithinPatienceAsync();
 
         Assert.Equal(0L, await ScalarAsync("SELECT COUNT(*) FROM \"__EFMigrationsLock\""));
         Assert.NotNull(await store.EnsureSourceAsync("t1", "docs", SourceKind.Files, Ct));
@@ -51,13 +45,7 @@ public sealed class SqliteMigrationLockTests : IDisposable
         await ExecuteAsync("PRAGMA journal_mode=WAL; CREATE TABLE \"__EFMigrationsLock\" (\"Id\" INTEGER NOT NULL CONSTRAINT \"PK___EFMigrationsLock\" PRIMARY KEY, \"Timestamp\" TEXT NOT NULL); " +
             "INSERT INTO \"__EFMigrationsLock\" (\"Id\", \"Timestamp\") VALUES (1, '2026-11-24 08:12:57.9563613+00:00')");
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(Patience * 2);
-        var store = NewStore();
-        var migrate = store.MigrateAsync(timeout.Token);
-        await Task.WhenAny(migrate, Task.Delay(Patience, Ct));
-        Assert.True(migrate.IsCompleted, $"MigrateAsync still waits for the lock row of a dead process after {Patience.TotalSeconds} s");
-        await migrate;
+        var store = await MigratesWithinPatienceAsync();
 
         Assert.NotNull(await store.EnsureSourceAsync("t1", "docs", SourceKind.Files, Ct));
     }
@@ -109,6 +97,19 @@ public sealed class SqliteMigrationLockTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private IMetadataStore NewStore() => StorageServiceCollectionExtensions.CreateMetadataStore(MetadataProvider.Sqlite, ConnectionString);
+
+    /// <summary>A new store, migrated; fails if the migration still waits after <see cref="Patience"/> (the lock row is a dead process's).</summary>
+    private async Task<IMetadataStore> MigratesWithinPatienceAsync()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(Patience * 2);
+        var store = NewStore();
+        var migrate = store.MigrateAsync(timeout.Token);
+        await Task.WhenAny(migrate, Task.Delay(Patience, Ct));
+        Assert.True(migrate.IsCompleted, $"MigrateAsync still waits for the lock row of a dead process after {Patience.TotalSeconds} s");
+        await migrate;
+        return store;
+    }
 
     private async Task ExecuteAsync(string sql)
     {

@@ -46,10 +46,11 @@ internal static class VectorScanner
     private const float NoScore = -2f;
 
     /// <summary>
-    /// The share of rows passing tenant and ACL from which a scan scores every row and drops the others by
-    /// arithmetic rather than by a branch: skipping rows costs a mispredicted branch at each change between
-    /// passing and failing rows and breaks the hardware prefetcher's stream, and at 72% passing (100,000 rows
-    /// of 384-d) scoring all of them took 2.0 ms against 2.6 ms for skipping.
+    /// The share of the tail's rows passing tenant and ACL from which a scan scores every tail row and drops
+    /// the others by arithmetic rather than by a branch (runs need neither: all their rows pass). Skipping rows
+    /// costs a mispredicted branch at each change between passing and failing rows and breaks the hardware
+    /// prefetcher's stream: at 72% passing (100,000 unsorted rows of 384-d) scoring all of them took 2.0 ms
+    /// against 2.6 ms for skipping.
     /// </summary>
     private const double DenseShare = 0.5;
 

@@ -22,7 +22,7 @@ namespace RagPlatform.Storage.Vectors.Internal;
 /// Invariant: every live row is either in the tail or inside the run of its current access group. A row
 /// deleted from a run is filled with the run's last row and the run shrinks, leaving a gap after it (a gap
 /// has no chunk id and no run or tail covers it, so no scan reads it). Once the tail and the gaps together
-/// pass an eighth of the rows, <see cref="Regroup"/> sorts the tail into runs and closes the gaps, in place.
+/// pass an eighth of the rows, <see cref="SortRows"/> sorts the tail into runs and closes the gaps, in place.
 /// </para>
 /// </remarks>
 internal sealed class VectorTable(int minUngroupedRows = VectorTable.DefaultMinUngroupedRows)
@@ -174,9 +174,17 @@ internal sealed class VectorTable(int minUngroupedRows = VectorTable.DefaultMinU
     /// </summary>
     public void Compact()
     {
-        Regroup();
+        SortRows();
         Access = Access.Collect(_access.AsSpan(0, _count));
         FindRuns();
+    }
+
+    private void Regroup()
+    {
+        if (SortRows())
+        {
+            FindRuns();
+        }
     }
 
     /// <summary>
@@ -185,11 +193,12 @@ internal sealed class VectorTable(int minUngroupedRows = VectorTable.DefaultMinU
     /// copy of the slabs is ever held. Linear in the rows; it runs under the index's writer lock, so searches
     /// wait for it (0.13 s for 100,000 rows of 384-d, measured), once per eighth of the table's rows changed.
     /// </summary>
-    public void Regroup()
+    /// <remarks>Leaves the runs to the caller (<see cref="FindRuns"/>); false when the rows were grouped and dense already.</remarks>
+    private bool SortRows()
     {
         if (_end == _groupedEnd && _end == _count)
         {
-            return;
+            return false;
         }
 
         // A counting sort by group of the live rows in slab order, then the gaps, so that the order is a
@@ -235,7 +244,7 @@ internal sealed class VectorTable(int minUngroupedRows = VectorTable.DefaultMinU
         }
 
         _end = _groupedEnd = _count;
-        FindRuns();
+        return true;
     }
 
     /// <summary>Rearranges rows of <paramref name="stride"/> elements so that new row i is old row <c>source[i]</c>, following each cycle with one row held aside.</summary>
